@@ -1,0 +1,1 @@
+"""What every feature shares: errors with codes and bilingual messages, ids, clock."""

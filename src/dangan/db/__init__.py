@@ -1,0 +1,1 @@
+"""Database machinery shared by every feature: declarative base, engines, sessions."""
