@@ -1,1 +1,47 @@
+"""The append-only audit log: an RFC 6962 Merkle tree with signed checkpoints."""
 
+from dangan.ledger.domain import (
+    MemoryTree,
+    TreeBuilder,
+    checkpoint_body,
+    leaf_hash,
+    node_hash,
+    verify_consistency,
+    verify_inclusion,
+    verify_proof_bundle,
+)
+from dangan.ledger.models import (
+    LEDGER_TABLES,
+    LedgerCheckpoint,
+    LedgerEntry,
+    LedgerHead,
+    LedgerNode,
+)
+from dangan.ledger.services import (
+    AppendResult,
+    Checkpoint,
+    Ledger,
+    LedgerProblem,
+    VerifyReport,
+)
+
+__all__ = [
+    "LEDGER_TABLES",
+    "AppendResult",
+    "Checkpoint",
+    "Ledger",
+    "LedgerCheckpoint",
+    "LedgerEntry",
+    "LedgerHead",
+    "LedgerNode",
+    "LedgerProblem",
+    "MemoryTree",
+    "TreeBuilder",
+    "VerifyReport",
+    "checkpoint_body",
+    "leaf_hash",
+    "node_hash",
+    "verify_consistency",
+    "verify_inclusion",
+    "verify_proof_bundle",
+]

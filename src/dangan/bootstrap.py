@@ -1,0 +1,84 @@
+"""The composition root: builds every adapter and service from settings, in one place.
+
+Nothing else reads settings or constructs adapters, so tests and tools get the same wiring
+as production by calling `bootstrap(settings)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from dangan.crypto import load_suite
+from dangan.crypto.interfaces import CryptoSuite
+from dangan.db.engine import is_sqlite, make_engine, make_sessionmaker
+from dangan.ledger import Ledger
+from dangan.metadata import ArchivalCodeFormat, SchemaRegistry, load_schedule
+from dangan.metadata.retention import RetentionSchedule
+from dangan.search.interfaces import SearchIndex
+from dangan.settings import Settings, load_settings
+from dangan.storage import LocalBlobStore, OcflStorageRoot
+
+DEFAULT_SCHEDULE = Path(__file__).parent / "metadata" / "data" / "retention_default.toml"
+
+
+@dataclass
+class Container:
+    """Everything a use case may need; handed to API, UI, CLI and jobs alike."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    suite: CryptoSuite
+    ledger: Ledger
+    roots: list[OcflStorageRoot]
+    schemas: SchemaRegistry
+    schedule: RetentionSchedule
+    code_format: ArchivalCodeFormat
+    search: SearchIndex
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def make_search_index(engine: Engine) -> SearchIndex:
+    if is_sqlite(engine):
+        from dangan.search.sqlite_fts import SqliteFtsIndex
+
+        return SqliteFtsIndex()
+    from dangan.search.postgres_fts import PostgresFtsIndex
+
+    return PostgresFtsIndex()
+
+
+def make_roots(settings: Settings) -> list[OcflStorageRoot]:
+    roots = []
+    for i, path in enumerate(settings.resolved_storage_roots):
+        path.mkdir(parents=True, exist_ok=True)
+        roots.append(OcflStorageRoot(LocalBlobStore(path, name=f"root{i + 1}")))
+    return roots
+
+
+def bootstrap(settings: Settings | None = None) -> Container:
+    settings = settings or load_settings()
+    settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url)
+    suite = load_suite(settings.resolved_key_dir, settings.crypto_suite)
+    schedule_path = Path(settings.arrangement.retention_schedule or DEFAULT_SCHEDULE)
+    return Container(
+        settings=settings,
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        suite=suite,
+        ledger=Ledger(suite, origin=settings.instance_name),
+        roots=make_roots(settings),
+        schemas=SchemaRegistry.default(),
+        schedule=load_schedule(schedule_path),
+        code_format=ArchivalCodeFormat(
+            settings.arrangement.code_template, settings.arrangement.piece_width
+        ),
+        search=make_search_index(engine),
+    )

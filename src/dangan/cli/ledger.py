@@ -1,0 +1,85 @@
+"""`dangan ledger verify|prove|check|checkpoint`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dangan.cli.common import console, print_json, run
+from dangan.cli.container import open_container
+
+ledger_app = typer.Typer(help="审计账本 / audit ledger", no_args_is_help=True)
+
+
+@ledger_app.command("verify")
+def verify() -> None:
+    """重算整个账本 / recompute the whole ledger; names any altered, deleted or moved entry."""
+
+    def _do() -> None:
+        c = open_container(recover=False)
+        with c.sessions() as session:
+            report = c.ledger.verify(session)
+        print_json(report.as_dict())
+        if not report.ok:
+            raise typer.Exit(1)
+
+    run(_do)
+
+
+@ledger_app.command("prove")
+def prove(
+    seq: int,
+    out: Annotated[Path | None, typer.Option(help="写入文件 / write to file")] = None,
+) -> None:
+    """打印可由外部仅凭公钥验证的证明 / print a proof checkable with the public key alone."""
+
+    def _do() -> None:
+        c = open_container(recover=False)
+        with c.sessions.begin() as session:
+            bundle = c.ledger.prove(session, seq)
+        if out:
+            out.write_text(json.dumps(bundle, ensure_ascii=False, indent=2), encoding="utf-8")
+            console.print(f"已写入 written: {out}")
+        else:
+            print_json(bundle)
+
+    run(_do)
+
+
+@ledger_app.command("check")
+def check(
+    proof: Path,
+    public_key: Annotated[str, typer.Option(help="公钥（十六进制）/ public key hex")],
+) -> None:
+    """外部验证证明（无需数据库）/ check a proof with the public key only (no database)."""
+    from dangan.crypto import hash_with, verifier_for
+    from dangan.ledger import verify_proof_bundle
+
+    def _do() -> None:
+        bundle = json.loads(proof.read_text(encoding="utf-8"))
+        problems = verify_proof_bundle(
+            bundle, bytes.fromhex(public_key),
+            lambda data: hash_with(bundle["hash"], data), verifier_for(bundle["sign"]),
+        )
+        if problems:
+            print_json({"ok": False, "problems": problems})
+            raise typer.Exit(1)
+        print_json({"ok": True, "seq": bundle.get("seq"), "tree_size": bundle.get("tree_size")})
+
+    run(_do)
+
+
+@ledger_app.command("checkpoint")
+def checkpoint() -> None:
+    """签发检查点 / sign a checkpoint of the current tree."""
+
+    def _do() -> None:
+        c = open_container(recover=False)
+        with c.sessions.begin() as session:
+            cp = c.ledger.checkpoint(session)
+        print_json(cp.as_dict() if hasattr(cp, "as_dict") else str(cp))
+
+    run(_do)

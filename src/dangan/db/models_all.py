@@ -1,0 +1,9 @@
+"""Import every feature's models so `Base.metadata` is complete (for Alembic and tests)."""
+
+from __future__ import annotations
+
+import dangan.ledger.models
+import dangan.records.models  # noqa: F401
+from dangan.db.base import Base
+
+metadata = Base.metadata

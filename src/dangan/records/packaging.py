@@ -1,0 +1,139 @@
+"""Content on the replicas, and the after-commit work of the outbox.
+
+Content is staged into every storage root before the catalogue transaction; the package
+(metadata.json, metadata.xml, signature.json, OCFL inventory) and the search index are
+written after the commit from outbox rows committed with the record. A crash anywhere leaves
+either nothing acknowledged (staged content, discarded by `recover`) or an acknowledged record
+whose outbox rows `drain_outbox` completes — the same function runs after every ingest and at
+every start.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from dangan.core.clock import utcnow
+from dangan.records.domain import FileFacts, IncomingFile
+from dangan.records.models import OutboxItem, Record, RecordText, RecordVersion
+from dangan.storage.domain import FileDigests
+from dangan.storage.package_xml import FileInfo, render_package_xml
+
+if TYPE_CHECKING:
+    from dangan.bootstrap import Container
+
+FILES_DIR = "files"
+
+
+def logical_path(name: str) -> str:
+    """Producer files sit under files/ so they never clash with the package's own files."""
+    return f"{FILES_DIR}/{name}"
+
+
+def stage_content(
+    c: Container, record_id: str, incoming: Sequence[IncomingFile], facts: Sequence[FileFacts]
+) -> list[tuple[int, int]]:
+    """Write each file to every root; returns (files, bytes) present per root afterwards."""
+    counts = []
+    for root in c.roots:
+        root.initialize()
+        n = total = 0
+        for f, fact in zip(incoming, facts, strict=True):
+            with f.path.open("rb") as fh:
+                root.stage_content(record_id, 1, logical_path(fact.name), fh)
+            key = root.content_key(record_id, logical_path(fact.name), 1)
+            n += 1
+            total += root.store.size(key)
+        counts.append((n, total))
+    return counts
+
+
+def _write_package(c: Container, item: OutboxItem) -> None:
+    with c.sessions() as session:
+        rec = session.get(Record, item.record_id)
+        ver = session.get(RecordVersion, (item.record_id, item.version))
+        if rec is None or ver is None:
+            return
+        description = json.loads(ver.metadata_json)
+        files = {
+            logical_path(f["name"]): FileDigests(
+                sha512=f["sha512"], sm3=f["sm3"], size=f["size"], sha256=f["sha256"]
+            )
+            for f in description["files"]
+        }
+        labels = {el.key: el.zh for el in c.schemas.get(rec.category_code).elements}
+        xml = render_package_xml(
+            {labels.get(k, k): v for k, v in description["metadata"].items()},
+            [
+                FileInfo(
+                    name=f["name"], size=f["size"], format=f["format_information"],
+                    sha256=f["sha256"], sm3=f["sm3"],
+                )
+                for f in description["files"]
+            ],
+            created=ver.created_at,
+            creator=c.settings.instance_name,
+        )
+        extra = {
+            "metadata.json": ver.metadata_json.encode(),
+            "metadata.xml": xml,
+            "signature.json": ver.signature_json.encode(),
+        }
+        for root in c.roots:
+            root.write_version(
+                rec.id, item.version, files, extra, created=ver.created_at,
+                message=ver.reason, user_name=c.settings.instance_name,
+            )
+
+
+def _write_index(c: Container, item: OutboxItem) -> None:
+    with c.sessions.begin() as session:
+        rec = session.get(Record, item.record_id)
+        if rec is None:
+            return
+        text = session.get(RecordText, rec.id)
+        meta = " ".join(
+            str(v) for v in (rec.archival_code, rec.document_number, rec.author, rec.doc_date) if v
+        )
+        c.search.index(
+            session, rec.id, {"title": rec.title, "body": text.text if text else "", "meta": meta}
+        )
+
+
+HANDLERS = {"package": _write_package, "index": _write_index}
+
+
+def drain_outbox(c: Container, record_id: str | None = None, limit: int | None = None) -> int:
+    """Run pending outbox items in order; returns how many completed."""
+    done = 0
+    with c.sessions() as session:
+        stmt = select(OutboxItem.id).where(OutboxItem.done_at.is_(None)).order_by(OutboxItem.id)
+        if record_id is not None:
+            stmt = stmt.where(OutboxItem.record_id == record_id)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        ids = list(session.scalars(stmt))
+    for item_id in ids:
+        with c.sessions() as session:
+            item = session.get(OutboxItem, item_id)
+            if item is None or item.done_at is not None:
+                continue
+        try:
+            HANDLERS[item.kind](c, item)
+        except Exception as exc:
+            with c.sessions.begin() as session:
+                row = session.get(OutboxItem, item_id)
+                if row is not None:
+                    row.attempts += 1
+                    row.last_error = repr(exc)[:2000]
+            raise
+        with c.sessions.begin() as session:
+            row = session.get(OutboxItem, item_id)
+            if row is not None:
+                row.done_at = utcnow()
+                row.attempts += 1
+        done += 1
+    return done

@@ -1,0 +1,47 @@
+"""Read-side views of records, shared by CLI and API."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+
+from dangan.bootstrap import Container
+from dangan.records.models import CheckReport
+from dangan.records.services import get_record
+
+
+def record_details(c: Container, ref: str) -> dict[str, Any]:
+    with c.sessions() as session:
+        rec = get_record(session, ref)
+        head = json.loads(rec.versions[-1].metadata_json) if rec.versions else {}
+        reports = session.scalars(
+            select(CheckReport).where(CheckReport.record_id == rec.id).order_by(CheckReport.id)
+        )
+        return {
+            "record_id": rec.id,
+            "status": rec.status,
+            "archival_code": rec.archival_code,
+            "title": rec.title,
+            "document_number": rec.document_number,
+            "author": rec.author,
+            "date": rec.doc_date,
+            "retention": rec.retention,
+            "org": rec.org_code,
+            "source": {"system": rec.source_system, "id": rec.source_id},
+            "version": rec.version,
+            "ledger_seq": rec.ledger_seq,
+            "metadata": head.get("metadata", {}),
+            "files": [
+                {"name": f.name, "role": f.role, "size": f.size, "sm3": f.sm3,
+                 "sha256": f.sha256, "format": f.format_name, "format_version": f.format_version,
+                 "preferred_format": f.preferred_format, "pages": f.pages}
+                for f in rec.files
+            ],
+            "versions": [
+                {"version": v.version, "created_at": v.created_at.isoformat(), "reason": v.reason}
+                for v in rec.versions
+            ],
+            "check_reports": [json.loads(r.report_json) for r in reports],
+        }

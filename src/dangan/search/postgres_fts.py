@@ -1,0 +1,74 @@
+"""Full-text index on PostgreSQL: a tsvector ('simple' over jieba-segmented text) + GIN.
+
+Title is weighted A, body B, meta (document number, author, keywords) C. The query is the
+space-joined token list given to plainto_tsquery, which treats every character as text (no
+operators), as a bound parameter; tokens are already stripped of punctuation.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, text
+from sqlalchemy.orm import Session
+
+from dangan.search.interfaces import Hit, IndexFields, SearchPage
+from dangan.search.sqlite_fts import check_page
+from dangan.search.tokenizer import make_snippet, tokens_for_index, tokens_for_query
+
+
+class PostgresFtsIndex:
+    def ddl(self) -> list[str]:
+        return [
+            "CREATE TABLE IF NOT EXISTS search_doc ("
+            "record_id TEXT PRIMARY KEY, title TEXT NOT NULL, body TEXT NOT NULL, "
+            "tsv tsvector NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS ix_search_doc_tsv ON search_doc USING GIN (tsv)",
+        ]
+
+    def index(self, conn: Connection | Session, record_id: str, fields: IndexFields) -> None:
+        conn.execute(
+            text(
+                "INSERT INTO search_doc (record_id, title, body, tsv) VALUES (:rid, :title,"
+                " :body, setweight(to_tsvector('simple', :t_title), 'A')"
+                " || setweight(to_tsvector('simple', :t_body), 'B')"
+                " || setweight(to_tsvector('simple', :t_meta), 'C'))"
+                " ON CONFLICT (record_id) DO UPDATE SET title = excluded.title,"
+                " body = excluded.body, tsv = excluded.tsv"
+            ),
+            {
+                "rid": record_id,
+                "title": fields["title"],
+                "body": fields["body"],
+                "t_title": tokens_for_index(fields["title"]),
+                "t_body": tokens_for_index(fields["body"]),
+                "t_meta": tokens_for_index(fields["meta"]),
+            },
+        )
+
+    def remove(self, conn: Connection | Session, record_id: str) -> None:
+        conn.execute(text("DELETE FROM search_doc WHERE record_id = :rid"), {"rid": record_id})
+
+    def search(
+        self, conn: Connection | Session, query: str, limit: int = 20, offset: int = 0
+    ) -> SearchPage:
+        toks = tokens_for_query(query)
+        if not toks:
+            return SearchPage(total=0, hits=[])
+        limit, offset = check_page(limit, offset)
+        params = {"q": " ".join(toks), "limit": limit, "offset": offset}
+        total = conn.execute(
+            text("SELECT count(*) FROM search_doc WHERE tsv @@ plainto_tsquery('simple', :q)"),
+            params,
+        ).scalar_one()
+        rows = conn.execute(
+            text(
+                "SELECT record_id, ts_rank_cd(tsv, q) AS r, title, body"
+                " FROM search_doc, plainto_tsquery('simple', :q) AS q"
+                " WHERE tsv @@ q ORDER BY r DESC, record_id LIMIT :limit OFFSET :offset"
+            ),
+            params,
+        ).all()
+        hits = [
+            Hit(record_id=rid, score=float(r), snippet=make_snippet(title, body, toks))
+            for rid, r, title, body in rows
+        ]
+        return SearchPage(total=int(total), hits=hits)

@@ -1,0 +1,144 @@
+"""Settings: one TOML file plus `DANGAN_*` environment variables, validated once.
+
+Order of precedence (highest first): environment variables (`DANGAN_DATABASE_URL`, nested
+fields with `__`, e.g. `DANGAN_STORAGE__MAX_FILE_BYTES`), the TOML file named by `DANGAN_CONFIG`
+(default `./dangan.toml` when present), then the embedded defaults below — which need no
+services: SQLite and two local storage roots under `data_dir`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from dangan.core.errors import ConfigurationError
+
+
+class FondsSettings(BaseModel):
+    code: str = Field(pattern=r"^[A-Za-z0-9]{1,8}$")
+    name: str
+
+
+class CategorySettings(BaseModel):
+    code: str = Field(pattern=r"^[A-Z]{2}$")
+    name: str
+    schema_name: str = "dat46_ws"
+
+
+class StorageSettings(BaseModel):
+    # Relative roots resolve against data_dir; at least two for preservation.
+    roots: list[str] = Field(default_factory=lambda: ["roots/primary", "roots/secondary"])
+    max_file_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
+    max_files_per_submission: int = Field(default=100, gt=0)
+
+    @field_validator("roots")
+    @classmethod
+    def _two_roots(cls, roots: list[str]) -> list[str]:
+        if len(roots) < 2:
+            raise ValueError("at least two storage roots are required (保存至少需要两个存储根)")
+        if len(set(roots)) != len(roots):
+            raise ValueError("storage roots must be distinct")
+        return roots
+
+
+class ArrangementSettings(BaseModel):
+    # DA/T 22-2015 default. DA/T 13-2022 variant:
+    # "{fonds}-{category}·{year}·{retention}·{org}-{piece}"
+    code_template: str = "{fonds}-{category}·{year}-{retention}-{org}-{piece}"
+    piece_width: int = Field(default=4, ge=1, le=8)
+    retention_schedule: str | None = None  # path to a TOML schedule; None = packaged default
+    min_confidence: float = Field(default=0.6, ge=0.0, le=1.0)
+
+
+def _default_fonds() -> list[FondsSettings]:
+    return [FondsSettings(code="Z109", name="示范省档案局")]
+
+
+def _default_categories() -> list[CategorySettings]:
+    return [CategorySettings(code="WS", name="文书")]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="DANGAN_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    data_dir: Path = Path("var")
+    database_url: str | None = None  # default: SQLite file in data_dir
+    crypto_suite: Literal["sm", "intl"] = "sm"
+    key_dir: Path | None = None  # default: data_dir/keys — never inside the database
+    instance_name: str = "dangan"
+    default_fonds: str = "Z109"
+    fonds: list[FondsSettings] = Field(default_factory=_default_fonds)
+    categories: list[CategorySettings] = Field(default_factory=_default_categories)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    arrangement: ArrangementSettings = Field(default_factory=ArrangementSettings)
+
+    @model_validator(mode="after")
+    def _known_default_fonds(self) -> Settings:
+        if self.default_fonds not in {f.code for f in self.fonds}:
+            raise ValueError(f"default_fonds {self.default_fonds!r} is not among the fonds")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = os.environ.get("DANGAN_CONFIG", "dangan.toml")
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=toml_file),
+        )
+
+    # Derived locations -------------------------------------------------------------------
+    @property
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir.expanduser().resolve()
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.resolved_data_dir / 'dangan.db'}"
+
+    @property
+    def resolved_key_dir(self) -> Path:
+        return (self.key_dir or self.resolved_data_dir / "keys").expanduser().resolve()
+
+    @property
+    def resolved_storage_roots(self) -> list[Path]:
+        out = []
+        for r in self.storage.roots:
+            p = Path(r).expanduser()
+            out.append((p if p.is_absolute() else self.resolved_data_dir / p).resolve())
+        return out
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Validate settings once; a bad value is a ConfigurationError naming the field."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigurationError(
+            code="bad_settings", zh=f"配置有误：{lines}", en=f"invalid settings: {lines}"
+        ) from exc

@@ -1,0 +1,93 @@
+"""Instance life cycle: initialise, migrate, recover after a crash, rebuild from storage."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Engine, MetaData, select, text
+
+from dangan.bootstrap import Container, bootstrap
+from dangan.crypto import init_keys
+from dangan.db.engine import make_engine
+from dangan.db.migrate import upgrade
+from dangan.records.models import Record
+from dangan.records.packaging import drain_outbox
+from dangan.records.rebuild import RebuildReport, rebuild_catalogue
+from dangan.records.services import ensure_reference_data
+from dangan.settings import Settings, load_settings
+
+
+def initialise(settings: Settings | None = None, *, if_needed: bool = False) -> str:
+    """Keys (never in the database), schema, reference data, storage roots."""
+    settings = settings or load_settings()
+    key_dir = settings.resolved_key_dir
+    if (key_dir / "keys.json").exists():
+        if not if_needed:
+            init_keys(key_dir, settings.crypto_suite)  # raises keys_exist, with the message
+    else:
+        init_keys(key_dir, settings.crypto_suite)
+    settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    c = bootstrap(settings)
+    try:
+        ensure_reference_data(c)
+        for root in c.roots:
+            root.initialize()
+    finally:
+        c.close()
+    return (
+        f"已初始化 initialised: 数据 data {settings.resolved_data_dir}，"
+        f"密钥 keys {key_dir}（{settings.crypto_suite}），"
+        f"存储根 roots {len(settings.resolved_storage_roots)}"
+    )
+
+
+def recover_instance(c: Container | None = None) -> dict[str, Any]:
+    """Finish outbox work, then discard staged content no committed record owns."""
+    c = c or bootstrap()
+    drained = drain_outbox(c)
+    with c.sessions() as session:
+        known = set(session.scalars(select(Record.id)))
+    discarded = []
+    for root in c.roots:
+        for obj in root.incomplete_objects():
+            if obj.object_id not in known:
+                root.discard_incomplete(obj.object_id)
+                discarded.append(f"{root.store.name}:{obj.object_id}")
+    return {"outbox_completed": drained, "orphans_discarded": discarded}
+
+
+def drop_everything(engine: Engine) -> None:
+    """Drop every table (catalogue, ledger, index), as if the database were lost."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+            return
+        virtual = conn.execute(
+            text("SELECT name FROM sqlite_master WHERE type='table' AND sql LIKE 'CREATE VIRTUAL%'")
+        ).scalars()
+        for name in list(virtual):
+            conn.execute(text(f'DROP TABLE "{name}"'))
+        reflected = MetaData()
+        reflected.reflect(conn)
+        reflected.drop_all(conn)
+
+
+def reset_catalogue(c: Container) -> None:
+    drop_everything(c.engine)
+    upgrade(c.engine)
+
+
+def rebuild_from_storage(progress: Callable[[int, int], None] | None = None) -> RebuildReport:
+    c = bootstrap()
+    try:
+        reset_catalogue(c)
+        return rebuild_catalogue(c, progress)
+    finally:
+        c.close()

@@ -1,0 +1,210 @@
+"""DA/T 46 element set and metadata validation."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from dangan.core.errors import ConfigurationError, NotFoundError, Problem
+from dangan.metadata import SchemaRegistry, validate, ws_schema
+
+GOOD = {
+    "题名": " 关于印发《档案管理办法》的通知 ",
+    "责任者": "某省某厅",
+    "日期": "20240301",
+    "密级": "公开",
+}
+
+
+def codes(problems: list[Problem]) -> set[tuple[str, str]]:
+    return {(p.field, p.code) for p in problems}
+
+
+def test_element_set_lookup_by_key_and_chinese_name() -> None:
+    schema = ws_schema()
+    assert schema.get("题名") is schema.get("title")
+    assert schema["保管期限"].number == "M12"
+    assert schema["retention_period"].label("Y") == "永久"
+    assert "bogus" not in schema
+
+
+def test_submission_requires_only_producer_mandatory_elements() -> None:
+    required = {el.key for el in ws_schema().required("submission")}
+    assert required == {
+        "title",
+        "author",
+        "date",
+        "security_classification",
+        "document_aggregation_type",
+    }
+    archive = {el.key for el in ws_schema().required("archive")}
+    # GB/T 18894 minimum and DA/T 48 XSD: system-derived elements are required at archiving.
+    assert {
+        "retention_period",
+        "year",
+        "agency_item_number",
+        "computer_file_name",
+        "computer_file_size",
+        "format_information",
+        "document_creating_application",
+        "business_activity",
+        "action_time",
+        "agent_name",
+        "fonds_constituting_unit_name",
+    } <= archive
+
+
+def test_valid_submission_is_normalised() -> None:
+    normalised, problems = validate(ws_schema(), GOOD, "submission")
+    assert problems == []
+    assert normalised["title"] == "关于印发《档案管理办法》的通知"
+    assert normalised["author"] == ["某省某厅"]  # repeatable → list
+    assert normalised["date"] == "2024-03-01"
+    assert normalised["year"] == 2024  # derived from 日期
+    assert normalised["language"] == ["汉语"]  # default
+    assert normalised["document_aggregation_type"] == "单件"
+    assert "retention_period" not in normalised
+
+
+def test_same_record_fails_archive_stage_for_system_elements() -> None:
+    _, problems = validate(ws_schema(), GOOD, "archive")
+    missing = {p.field for p in problems if p.code == "missing_mandatory"}
+    assert "retention_period" in missing
+    assert "computer_file_name" in missing
+    assert "title" not in missing
+
+
+def test_every_problem_reported_at_once() -> None:
+    metadata = {
+        "title": "x" * 1001,
+        "日期": "2024-02-30",
+        "年度": "24",
+        "密级": "保密",
+        "abstract": "bad\x00byte",
+        "keywords": ["ok", "bad\ud800"],
+        "pages": "many",
+        "document_type": ["通知", "函"],
+        "color": "red",
+        "retention_period": "长期",
+    }
+    _, problems = validate(ws_schema(), metadata, "submission")
+    assert codes(problems) == {
+        ("title", "too_long"),
+        ("date", "bad_date"),
+        ("year", "bad_year"),
+        ("security_classification", "unknown_value"),
+        ("abstract", "invalid_characters"),
+        ("keywords[1]", "invalid_characters"),
+        ("pages", "bad_type"),
+        ("document_type", "not_repeatable"),
+        ("color", "unknown_field"),
+        ("retention_period", "unknown_value"),
+        ("author", "missing_mandatory"),
+    }
+    unknown = next(p for p in problems if p.field == "security_classification")
+    assert "公开、内部、非密、秘密、机密、绝密" in unknown.zh
+    assert "'保密'" in unknown.en
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("20240301", "2024-03-01"),
+        ("2024-03-01", "2024-03-01"),
+        ("2024年3月1日", "2024-03-01"),
+        (date(2024, 3, 1), "2024-03-01"),
+    ],
+)
+def test_date_forms(raw: object, expected: str) -> None:
+    normalised, problems = validate(ws_schema(), {**GOOD, "日期": raw}, "submission")
+    assert problems == []
+    assert normalised["date"] == expected
+
+
+@pytest.mark.parametrize("raw", ["2024-3-1", "20241301", "2024/03/01", "240301", 20240301])
+def test_bad_dates(raw: object) -> None:
+    _, problems = validate(ws_schema(), {**GOOD, "日期": raw}, "submission")
+    assert codes(problems) == {("date", "bad_date")}
+
+
+@pytest.mark.parametrize(
+    ("field", "raw", "stored"),
+    [
+        ("保管期限", "永久", "Y"),
+        ("保管期限", "定期10年", "D10"),
+        ("retention_period", "D30", "D30"),
+        ("文种", "命令(令)", "命令"),
+        ("文种", "规章/规范性文件", "规范性文件"),
+        ("文种", "会议纪要", "纪要"),
+        ("紧急程度", "特提", "特提"),
+        ("稿本", "试行本", "试行本"),
+        ("密级", "非密", "非密"),  # kept as written: not a synonym of 公开
+    ],
+)
+def test_enum_aliases_resolve_to_stored_value(field: str, raw: str, stored: str) -> None:
+    normalised, problems = validate(ws_schema(), {**GOOD, field: raw}, "submission")
+    assert problems == []
+    key = ws_schema()[field].key
+    assert normalised[key] == stored
+
+
+def test_empty_values() -> None:
+    metadata = {**GOOD, "题名": "   ", "文件编号": "", "keywords": []}
+    normalised, problems = validate(ws_schema(), metadata, "submission")
+    # Empty mandatory → empty_value; empty optional → dropped as absent.
+    assert codes(problems) == {("title", "empty_value")}
+    assert "document_number" not in normalised
+    assert "keywords" not in normalised
+
+
+def test_duplicate_key_in_both_languages() -> None:
+    normalised, problems = validate(ws_schema(), {**GOOD, "title": "另一个"}, "submission")
+    assert codes(problems) == {("title", "duplicate_field")}
+    assert "title" not in normalised
+
+
+def test_single_item_list_unwrapped_and_integers_parsed() -> None:
+    metadata = {**GOOD, "题名": ["唯一题名"], "页数": "12", "年度": 2023}
+    normalised, problems = validate(ws_schema(), metadata, "submission")
+    assert problems == []
+    assert normalised["title"] == "唯一题名"
+    assert normalised["pages"] == 12
+    assert normalised["year"] == 2023  # given year wins over 日期
+
+
+def test_conditional_element_can_be_required() -> None:
+    _, problems = validate(ws_schema(), GOOD, "submission", require=["organizational_unit"])
+    assert codes(problems) == {("organizational_unit", "missing_mandatory")}
+
+
+def test_registry_new_category_from_data_file(tmp_path: Path) -> None:
+    path = tmp_path / "kj.toml"
+    path.write_text(
+        '[schema]\ncategory = "KJ"\n\n[[elements]]\nkey = "title"\nzh = "题名"\nen = "Title"\n'
+        'obligation = "mandatory"\ntype = "string"\nsource = "producer"\n',
+        encoding="utf-8",
+    )
+    registry = SchemaRegistry()
+    registry.register("kj", path)
+    assert registry.categories() == ("KJ", "WS")
+    assert SchemaRegistry.default().get("WS") is not None
+    schema = registry.get("KJ")
+    _, problems = validate(schema, {"题名": "图纸"}, "archive")
+    assert problems == []
+    with pytest.raises(NotFoundError):
+        registry.get("ZP")
+
+
+def test_registry_rejects_bad_data(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(
+        '[schema]\ncategory = "ZP"\n\n[[elements]]\nkey = "x"\nzh = "x"\nen = "x"\n'
+        'obligation = "sometimes"\ntype = "string"\nsource = "producer"\n',
+        encoding="utf-8",
+    )
+    registry = SchemaRegistry()
+    registry.register("ZP", path)
+    with pytest.raises(ConfigurationError):
+        registry.get("ZP")
