@@ -12,7 +12,9 @@ from sqlalchemy import Engine
 
 from dangan.db.engine import make_engine
 
-PG_ADMIN_DSN = os.environ.get("DANGAN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_DSN = os.environ.get(
+    "DANGAN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def _pg_available() -> bool:

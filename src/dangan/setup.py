@@ -56,7 +56,7 @@ def recover_instance(c: Container | None = None) -> dict[str, Any]:
     discarded = []
     for root in c.roots:
         for obj in root.incomplete_objects():
-            if obj.object_id not in known:
+            if obj.object_id is not None and obj.object_id not in known:
                 root.discard_incomplete(obj.object_id)
                 discarded.append(f"{root.store.name}:{obj.object_id}")
     return {"outbox_completed": drained, "orphans_discarded": discarded}

@@ -19,22 +19,27 @@ def ingest_files(
     c: Container, paths: list[Path], metadata: Path | None, system: str, source_id: str | None
 ) -> dict[str, Any]:
     if metadata is None:
-        raise InvalidInputError.of([Problem(
-            "metadata", "missing_metadata", "须用 --metadata 提供元数据 JSON 文件",
-            "give the metadata JSON file with --metadata",
-        )])
+        raise InvalidInputError.of(
+            [
+                Problem(
+                    "metadata",
+                    "missing_metadata",
+                    "须用 --metadata 提供元数据 JSON 文件",
+                    "give the metadata JSON file with --metadata",
+                )
+            ]
+        )
     envelope = read_envelope(metadata)
     default_id = source_id or (paths[0].stem if paths else metadata.stem)
     sub = submission_from(envelope, metadata.parent, system, default_id, list(paths))
     if source_id:
-        sub = type(sub)(sub.source_system, source_id, sub.metadata, sub.files, sub.fonds,
-                        sub.category)
+        sub = type(sub)(
+            sub.source_system, source_id, sub.metadata, sub.files, sub.fonds, sub.category
+        )
     return archive_submission(c, sub)
 
 
-def ingest_folder(
-    c: Container, folder: Path, system: str, progress: Callable[[], Progress]
-) -> int:
+def ingest_folder(c: Container, folder: Path, system: str, progress: Callable[[], Progress]) -> int:
     """Archive every envelope in `folder`; report per item; exit code 1 if any failed."""
     items = folder_submissions(folder, system)
     ok = queued = failed = 0

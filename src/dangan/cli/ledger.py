@@ -61,8 +61,10 @@ def check(
     def _do() -> None:
         bundle = json.loads(proof.read_text(encoding="utf-8"))
         problems = verify_proof_bundle(
-            bundle, bytes.fromhex(public_key),
-            lambda data: hash_with(bundle["hash"], data), verifier_for(bundle["sign"]),
+            bundle,
+            bytes.fromhex(public_key),
+            lambda data: hash_with(bundle["hash"], data),
+            verifier_for(bundle["sign"]),
         )
         if problems:
             print_json({"ok": False, "problems": problems})

@@ -14,20 +14,30 @@ from dangan.cli.common import console, print_json, run
 from dangan.cli.container import open_container
 from dangan.cli.ledger import ledger_app
 
-app = typer.Typer(help="Dangan 档案 — 电子档案管理系统 / electronic records archive", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Dangan 档案 — 电子档案管理系统 / electronic records archive",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 queue_app = typer.Typer(help="待整理队列 / review queue", no_args_is_help=True)
 app.add_typer(queue_app, name="queue")
 app.add_typer(ledger_app, name="ledger")
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=console)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
 
 
 @app.command()
-def init(if_needed: Annotated[bool, typer.Option("--if-needed", help="已初始化则跳过")] = False) -> None:
+def init(
+    if_needed: Annotated[bool, typer.Option("--if-needed", help="已初始化则跳过")] = False,
+) -> None:
     """初始化实例：密钥、数据库、存储根 / initialise keys, database and storage roots."""
     from dangan.setup import initialise
 
@@ -57,8 +67,10 @@ def demo(
                 total = sum(1 for _ in corpus_documents(corpus, limit))
                 task = bar.add_task("语料 corpus", total=total)
                 report = load_corpus(c, corpus, limit, progress=lambda n: bar.advance(task, n))
-        console.print(f"已归档 archived {report.archived}，待整理 queued {report.queued}，"
-                      f"拒收 rejected {len(report.rejected)}，跳过 skipped {report.skipped}")
+        console.print(
+            f"已归档 archived {report.archived}，待整理 queued {report.queued}，"
+            f"拒收 rejected {len(report.rejected)}，跳过 skipped {report.skipped}"
+        )
         for line in report.rejected[:10]:
             console.print(f"  拒收 rejected: {line}", highlight=False)
 
@@ -111,7 +123,13 @@ def queue_confirm(
     """确认分类并编号 / confirm classification and number the record."""
     from dangan.records.review import confirm
 
-    run(lambda: print_json(confirm(open_container(), record, retention, org, actor, reason)))
+    run(
+        lambda: print_json(
+            confirm(
+                open_container(), record, retention=retention, org=org, actor=actor, reason=reason
+            )
+        )
+    )
 
 
 @app.command()
@@ -131,8 +149,12 @@ def search(
         console.print(f"共 {page['total']} 条 / {page['total']} results")
         table = Table("档号 code", "题名 title", "日期 date", "摘要 snippet")
         for hit in page["hits"]:
-            table.add_row(hit["archival_code"] or "（待整理）", hit["title"], hit["date"] or "",
-                          hit["snippet"][:60])
+            table.add_row(
+                hit["archival_code"] or "（待整理）",
+                hit["title"],
+                hit["date"] or "",
+                hit["snippet"][:60],
+            )
         console.print(table)
 
     run(_do)
@@ -161,13 +183,17 @@ def verify(record: str) -> None:
 
 
 @app.command()
-def rebuild(yes: Annotated[bool, typer.Option("--yes", help="确认清空目录 / confirm")] = False) -> None:
+def rebuild(
+    yes: Annotated[bool, typer.Option("--yes", help="确认清空目录 / confirm")] = False,
+) -> None:
     """从存储根重建目录数据库 / recreate the catalogue from the storage roots alone."""
     from dangan.setup import rebuild_from_storage
 
     if not yes:
-        console.print("将清空并重建目录数据库；加 --yes 确认 / this empties and rebuilds the "
-                      "catalogue database; pass --yes")
+        console.print(
+            "将清空并重建目录数据库；加 --yes 确认 / this empties and rebuilds the "
+            "catalogue database; pass --yes"
+        )
         raise typer.Exit(2)
 
     def _do() -> None:

@@ -6,9 +6,9 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Select
 
-T = TypeVar("T", bound=tuple[Any, ...])
+S = TypeVar("S", bound=Select[Any])
 
 
-def for_update(stmt: Select[T]) -> Select[T]:
+def for_update(stmt: S) -> S:
     """Add FOR UPDATE (a no-op on SQLite, whose writers are serialised by BEGIN IMMEDIATE)."""
     return stmt.with_for_update()

@@ -99,9 +99,7 @@ def _authenticity(f: ReceiptFacts) -> list[CheckItem]:
             _has(pc, "bad_type", "bad_date", "bad_year"),
             "类型或格式不符",
         ),
-        _meta_item(
-            "GD-1-4", "值域符合度", "value lists", _has(pc, "unknown_value"), "值不在值域"
-        ),
+        _meta_item("GD-1-4", "值域符合度", "value lists", _has(pc, "unknown_value"), "值不在值域"),
         _meta_item(
             "GD-1-6", "特殊字符", "special characters", _has(pc, "invalid_characters"), "含控制字符"
         ),

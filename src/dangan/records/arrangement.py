@@ -62,7 +62,11 @@ def allocate_piece(session: Session, p: Placement) -> int:
 def assign_code(session: Session, fmt: ArchivalCodeFormat, p: Placement) -> tuple[int, str]:
     piece = allocate_piece(session, p)
     parts = ArchivalCodeParts(
-        fonds=p.fonds, category=p.category, year=p.year, retention=p.retention, org=p.org,
+        fonds=p.fonds,
+        category=p.category,
+        year=p.year,
+        retention=p.retention,
+        org=p.org,
         piece=piece,
     )
     return piece, fmt.format(parts)

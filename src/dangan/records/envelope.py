@@ -28,7 +28,8 @@ def read_envelope(path: Path) -> dict[str, Any]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise _bad(
-            "metadata", "invalid_utf8",
+            "metadata",
+            "invalid_utf8",
             f"{path.name} 不是有效的 UTF-8（第 {exc.start} 字节）",
             f"{path.name} is not valid UTF-8 (byte {exc.start})",
         ) from exc
@@ -36,18 +37,23 @@ def read_envelope(path: Path) -> dict[str, Any]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise _bad(
-            "metadata", "invalid_json",
+            "metadata",
+            "invalid_json",
             f"{path.name} 不是有效的 JSON：第 {exc.lineno} 行 {exc.msg}",
             f"{path.name} is not valid JSON: line {exc.lineno}: {exc.msg}",
         ) from exc
     if not isinstance(data, dict):
-        raise _bad("metadata", "not_an_object", "元数据须为 JSON 对象",
-                   "metadata must be a JSON object")
+        raise _bad(
+            "metadata", "not_an_object", "元数据须为 JSON 对象", "metadata must be a JSON object"
+        )
     return data
 
 
 def submission_from(
-    envelope: dict[str, Any], base: Path, default_system: str, default_id: str,
+    envelope: dict[str, Any],
+    base: Path,
+    default_system: str,
+    default_id: str,
     files: list[Path] | None = None,
 ) -> Submission:
     meta = envelope.get("metadata", envelope if "files" not in envelope else {})
@@ -59,13 +65,17 @@ def submission_from(
         incoming = [IncomingFile(p, p.name) for p in files]
     for i, entry in enumerate(envelope.get("files") or []):
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
-            raise _bad(f"files[{i}]", "bad_file_entry", "文件条目须含 name",
-                       "each file entry needs a name")
+            raise _bad(
+                f"files[{i}]", "bad_file_entry", "文件条目须含 name", "each file entry needs a name"
+            )
         name = entry["name"]
         incoming.append(
             IncomingFile(
-                path=base / name, name=name, role=str(entry.get("role") or ROLE_MAIN),
-                declared_sm3=entry.get("sm3"), declared_sha256=entry.get("sha256"),
+                path=base / name,
+                name=name,
+                role=str(entry.get("role") or ROLE_MAIN),
+                declared_sm3=entry.get("sm3"),
+                declared_sha256=entry.get("sha256"),
             )
         )
     return Submission(
@@ -78,7 +88,9 @@ def submission_from(
     )
 
 
-def folder_submissions(folder: Path, default_system: str) -> list[tuple[Path, Submission | InvalidInputError]]:
+def folder_submissions(
+    folder: Path, default_system: str
+) -> list[tuple[Path, Submission | InvalidInputError]]:
     """One submission per *.json envelope; without a files list, same-stem files are used."""
     out: list[tuple[Path, Submission | InvalidInputError]] = []
     for env_path in sorted(folder.glob("*.json")):
@@ -87,10 +99,13 @@ def folder_submissions(folder: Path, default_system: str) -> list[tuple[Path, Su
             siblings = None
             if not env.get("files"):
                 siblings = sorted(
-                    p for p in folder.iterdir()
+                    p
+                    for p in folder.iterdir()
                     if p.stem == env_path.stem and p.suffix != ".json" and p.is_file()
                 )
-            out.append((env_path, submission_from(env, folder, default_system, env_path.stem, siblings)))
+            out.append(
+                (env_path, submission_from(env, folder, default_system, env_path.stem, siblings))
+            )
         except InvalidInputError as exc:
             out.append((env_path, exc))
     return out

@@ -69,8 +69,11 @@ def _write_package(c: Container, item: OutboxItem) -> None:
             {labels.get(k, k): v for k, v in description["metadata"].items()},
             [
                 FileInfo(
-                    name=f["name"], size=f["size"], format=f["format_information"],
-                    sha256=f["sha256"], sm3=f["sm3"],
+                    name=f["name"],
+                    size=f["size"],
+                    format=f["format_information"],
+                    sha256=f["sha256"],
+                    sm3=f["sm3"],
                 )
                 for f in description["files"]
             ],
@@ -84,8 +87,13 @@ def _write_package(c: Container, item: OutboxItem) -> None:
         }
         for root in c.roots:
             root.write_version(
-                rec.id, item.version, files, extra, created=ver.created_at,
-                message=ver.reason, user_name=c.settings.instance_name,
+                rec.id,
+                item.version,
+                files,
+                extra,
+                created=ver.created_at,
+                message=ver.reason,
+                user_name=c.settings.instance_name,
             )
 
 

@@ -34,9 +34,17 @@ def record_details(c: Container, ref: str) -> dict[str, Any]:
             "ledger_seq": rec.ledger_seq,
             "metadata": head.get("metadata", {}),
             "files": [
-                {"name": f.name, "role": f.role, "size": f.size, "sm3": f.sm3,
-                 "sha256": f.sha256, "format": f.format_name, "format_version": f.format_version,
-                 "preferred_format": f.preferred_format, "pages": f.pages}
+                {
+                    "name": f.name,
+                    "role": f.role,
+                    "size": f.size,
+                    "sm3": f.sm3,
+                    "sha256": f.sha256,
+                    "format": f.format_name,
+                    "format_version": f.format_version,
+                    "preferred_format": f.preferred_format,
+                    "pages": f.pages,
+                }
                 for f in rec.files
             ],
             "versions": [

@@ -46,7 +46,9 @@ def _parse_time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def _read_versions(root: OcflStorageRoot, object_id: str) -> list[tuple[dict[str, Any], str, datetime, str]]:
+def _read_versions(
+    root: OcflStorageRoot, object_id: str
+) -> list[tuple[dict[str, Any], str, datetime, str]]:
     inv = root.read_inventory(object_id)
     head = int(str(inv["head"])[1:])
     out = []
@@ -58,7 +60,10 @@ def _read_versions(root: OcflStorageRoot, object_id: str) -> list[tuple[dict[str
         sig = json.loads(sig_json)
         manifest = package_manifest(json.loads(meta_json))
         if not verify_signature(
-            sig["algorithm"], bytes.fromhex(sig["public_key"]), manifest, bytes.fromhex(sig["value"])
+            sig["algorithm"],
+            bytes.fromhex(sig["public_key"]),
+            manifest,
+            bytes.fromhex(sig["value"]),
         ):
             raise ValueError(f"v{v} signature does not verify")
     return out
@@ -67,39 +72,70 @@ def _read_versions(root: OcflStorageRoot, object_id: str) -> list[tuple[dict[str
 def _record_from(versions: list[tuple[dict[str, Any], str, datetime, str]]) -> Record:
     head = versions[-1][0]
     meta = head["metadata"]
-    archived_at = next(
-        (t for d, _s, t, _m in versions if d["status"] == STATUS_ARCHIVED), None
-    )
+    archived_at = next((t for d, _s, t, _m in versions if d["status"] == STATUS_ARCHIVED), None)
     rec = Record(
-        id=head["record_id"], fonds_code=meta["fonds_identifier"],
-        category_code=meta["category_code"], status=head["status"],
-        archival_code=meta.get("archival_code"), year=meta.get("year") if meta.get("archival_code") or head["classification"].get("classified") else None,
-        retention=meta.get("retention_period") if head["status"] == STATUS_ARCHIVED or head["classification"].get("classified") else None,
-        org_code=meta.get("organizational_unit") if head["status"] == STATUS_ARCHIVED or head["classification"].get("classified") else None,
-        piece=meta.get("agency_item_number"), title=meta["title"],
-        document_number=meta.get("document_number"), author=meta.get("author"),
-        doc_date=meta.get("date"), source_system=head["source"]["system"],
-        source_id=head["source"]["id"], submission_digest=head.get("submission_digest", ""),
-        version=len(versions), received_at=versions[0][2], archived_at=archived_at,
+        id=head["record_id"],
+        fonds_code=meta["fonds_identifier"],
+        category_code=meta["category_code"],
+        status=head["status"],
+        archival_code=meta.get("archival_code"),
+        year=meta.get("year")
+        if meta.get("archival_code") or head["classification"].get("classified")
+        else None,
+        retention=meta.get("retention_period")
+        if head["status"] == STATUS_ARCHIVED or head["classification"].get("classified")
+        else None,
+        org_code=meta.get("organizational_unit")
+        if head["status"] == STATUS_ARCHIVED or head["classification"].get("classified")
+        else None,
+        piece=meta.get("agency_item_number"),
+        title=meta["title"],
+        document_number=meta.get("document_number"),
+        author=meta.get("author"),
+        doc_date=meta.get("date"),
+        source_system=head["source"]["system"],
+        source_id=head["source"]["id"],
+        submission_digest=head.get("submission_digest", ""),
+        version=len(versions),
+        received_at=versions[0][2],
+        archived_at=archived_at,
         classification_json=json.dumps(head["classification"], ensure_ascii=False),
         ledger_seq=None,
     )
     for i, f in enumerate(head["files"]):
-        rec.files.append(RecordFile(
-            seq=i + 1, role=f["role"], name=f["name"], size=f["size"], sha256=f["sha256"],
-            sm3=f["sm3"], mime=f["mime"], format_name=f["format_name"],
-            format_version=f["format_version"], preferred_format=f["preferred_format"],
-            pages=f["pages"],
-        ))
+        rec.files.append(
+            RecordFile(
+                seq=i + 1,
+                role=f["role"],
+                name=f["name"],
+                size=f["size"],
+                sha256=f["sha256"],
+                sm3=f["sm3"],
+                mime=f["mime"],
+                format_name=f["format_name"],
+                format_version=f["format_version"],
+                preferred_format=f["preferred_format"],
+                pages=f["pages"],
+            )
+        )
     for i, (desc, sig_json, created, message) in enumerate(versions):
-        rec.versions.append(RecordVersion(
-            version=i + 1, metadata_json=json.dumps(desc, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
-            signature_json=sig_json, created_at=created, reason=message,
-        ))
+        rec.versions.append(
+            RecordVersion(
+                version=i + 1,
+                metadata_json=json.dumps(
+                    desc, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+                ),
+                signature_json=sig_json,
+                created_at=created,
+                reason=message,
+            )
+        )
     return rec
 
 
-def rebuild_catalogue(c: Container, progress: Callable[[int, int], None] | None = None) -> RebuildReport:
+def rebuild_catalogue(
+    c: Container, progress: Callable[[int, int], None] | None = None
+) -> RebuildReport:
     """Fill an EMPTY catalogue from storage. The caller creates the schema first."""
     ensure_reference_data(c)
     ids = sorted({oid for root in c.roots for oid in root.list_objects()})
@@ -120,16 +156,28 @@ def rebuild_catalogue(c: Container, progress: Callable[[int, int], None] | None 
             session.add(rec)
             session.add(RecordText(record_id=rec.id, text=text))
             session.flush()
-            meta = " ".join(str(v) for v in (rec.archival_code, rec.document_number, rec.author, rec.doc_date) if v)
+            meta = " ".join(
+                str(v)
+                for v in (rec.archival_code, rec.document_number, rec.author, rec.doc_date)
+                if v
+            )
             c.search.index(session, rec.id, {"title": rec.title, "body": text, "meta": meta})
         report.records += 1
         if progress:
             progress(n, len(ids))
     _rebuild_counters(c)
     with c.sessions.begin() as session:
-        c.ledger.append(session, {"type": "catalogue.rebuilt", "actor": "cli", "at": iso(utcnow()),
-                                  "target": "catalogue", "outcome": "success",
-                                  "details": {"records": report.records, "skipped": len(report.skipped)}})
+        c.ledger.append(
+            session,
+            {
+                "type": "catalogue.rebuilt",
+                "actor": "cli",
+                "at": iso(utcnow()),
+                "target": "catalogue",
+                "outcome": "success",
+                "details": {"records": report.records, "skipped": len(report.skipped)},
+            },
+        )
         c.ledger.checkpoint(session)
     return report
 
@@ -150,11 +198,31 @@ def _extract(c: Container, rec: Record) -> str:
 def _rebuild_counters(c: Container) -> None:
     with c.sessions.begin() as session:
         rows = session.execute(
-            select(Record.fonds_code, Record.category_code, Record.year, Record.retention,
-                   Record.org_code, func.max(Record.piece))
+            select(
+                Record.fonds_code,
+                Record.category_code,
+                Record.year,
+                Record.retention,
+                Record.org_code,
+                func.max(Record.piece),
+            )
             .where(Record.piece.is_not(None))
-            .group_by(Record.fonds_code, Record.category_code, Record.year, Record.retention, Record.org_code)
+            .group_by(
+                Record.fonds_code,
+                Record.category_code,
+                Record.year,
+                Record.retention,
+                Record.org_code,
+            )
         ).all()
         for fonds, cat, year, ret, org, last in rows:
-            session.add(PieceCounter(fonds=fonds, category=cat, year=year, retention=ret,
-                                     org=org or "", last_piece=last))
+            session.add(
+                PieceCounter(
+                    fonds=fonds,
+                    category=cat,
+                    year=year,
+                    retention=ret,
+                    org=org or "",
+                    last_piece=last,
+                )
+            )

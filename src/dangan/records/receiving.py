@@ -13,7 +13,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import hashes
 
 from dangan.content import extract_text, format_information, identify
-from dangan.core.errors import DanganError, Problem
+from dangan.core.errors import DanganError, InvalidInputError, Problem
 from dangan.records.domain import FileFacts, IncomingFile
 from dangan.storage.domain import safe_logical_path
 
@@ -92,7 +92,9 @@ def measure_file(i: int, f: IncomingFile, max_bytes: int) -> tuple[FileFacts | N
     """Measure one file; returns (facts, problems). Facts is None when it cannot be read."""
     field = f"files[{i}]"
     if not f.path.is_file():
-        return None, [_p(field, "file_missing", f"找不到文件 {f.name}", f"file not found: {f.name}")]
+        return None, [
+            _p(field, "file_missing", f"找不到文件 {f.name}", f"file not found: {f.name}")
+        ]
     size = f.path.stat().st_size
     if size == 0:
         return None, [_p(field, "empty_file", f"文件为空：{f.name}", f"file is empty: {f.name}")]
@@ -109,7 +111,21 @@ def measure_file(i: int, f: IncomingFile, max_bytes: int) -> tuple[FileFacts | N
     problems = _declared_digest_problems(field, f, d)
     fmt = identify(d.head, f.name)
     source: bytes | Path = d.head if d.size <= WHOLE_READ_LIMIT else f.path
-    extracted = extract_text(source, fmt)
+    try:
+        extracted = extract_text(source, fmt)
+    except InvalidInputError as exc:  # zip bombs, XML entity attacks
+        return None, problems + [_p(field, p.code, p.zh, p.en) for p in exc.problems]
+    if extracted.readable is False:  # damaged; None means a format we accept but do not read
+        problems.append(
+            _p(
+                field,
+                "unreadable_content",
+                f"{f.name} 声称为 {fmt.name} 但无法读取："
+                + "；".join(p.zh for p in extracted.problems),
+                f"{f.name} claims to be {fmt.name} but cannot be read: "
+                + "; ".join(p.en for p in extracted.problems),
+            )
+        )
     facts = FileFacts(
         name=f.name,
         role=f.role,
@@ -122,7 +138,7 @@ def measure_file(i: int, f: IncomingFile, max_bytes: int) -> tuple[FileFacts | N
         format_version=fmt.version or None,
         format_information=format_information(fmt),
         preferred_format=fmt.preferred,
-        readable=not extracted.problems,
+        readable=extracted.readable is not False,
         pages=extracted.pages,
         text=extracted.text,
         problems=[str(p) for p in extracted.problems],
@@ -132,7 +148,10 @@ def measure_file(i: int, f: IncomingFile, max_bytes: int) -> tuple[FileFacts | N
 
 def _declared_digest_problems(field: str, f: IncomingFile, d: Digests) -> list[Problem]:
     problems = []
-    for alg, declared, actual in (("sm3", f.declared_sm3, d.sm3), ("sha256", f.declared_sha256, d.sha256)):
+    for alg, declared, actual in (
+        ("sm3", f.declared_sm3, d.sm3),
+        ("sha256", f.declared_sha256, d.sha256),
+    ):
         if declared is not None and declared.strip().lower() != actual:
             problems.append(
                 _p(

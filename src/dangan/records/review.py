@@ -22,16 +22,24 @@ from dangan.records.models import STATUS_ARCHIVED, STATUS_PENDING, OutboxItem, R
 from dangan.records.packaging import drain_outbox
 from dangan.records.services import Receipt, get_record, receipt_of, sign_package
 
-RETENTION_CODES = {"Y": "Y", "永久": "Y", "D30": "D30", "定期30年": "D30", "D10": "D10",
-                   "定期10年": "D10"}
+RETENTION_CODES = {
+    "Y": "Y",
+    "永久": "Y",
+    "D30": "D30",
+    "定期30年": "D30",
+    "D10": "D10",
+    "定期10年": "D10",
+}
 
 
 def list_queue(c: Container, limit: int = 100) -> list[Record]:
     with c.sessions() as session:
         return list(
             session.scalars(
-                select(Record).where(Record.status == STATUS_PENDING)
-                .order_by(Record.received_at).limit(limit)
+                select(Record)
+                .where(Record.status == STATUS_PENDING)
+                .order_by(Record.received_at)
+                .limit(limit)
             )
         )
 
@@ -42,7 +50,8 @@ def _check_inputs(retention: str, org: str | None) -> tuple[str, str | None]:
     if code is None:
         problems.append(
             Problem(
-                "retention", "unknown_value",
+                "retention",
+                "unknown_value",
                 f"保管期限须为 {'/'.join(RETENTION_CODES)} 之一，收到 {retention!r}",
                 f"retention must be one of {', '.join(RETENTION_CODES)}; got {retention!r}",
             )
@@ -51,7 +60,9 @@ def _check_inputs(retention: str, org: str | None) -> tuple[str, str | None]:
     if org_code is not None and not (1 <= len(org_code) <= 20 and org_code.isalnum()):
         problems.append(
             Problem(
-                "org", "bad_org_code", "机构（问题）代码须为 1–20 位字母、数字或汉字",
+                "org",
+                "bad_org_code",
+                "机构（问题）代码须为 1–20 位字母、数字或汉字",
                 "the organisation code must be 1–20 letters, digits or Chinese characters",
             )
         )
@@ -62,7 +73,7 @@ def _check_inputs(retention: str, org: str | None) -> tuple[str, str | None]:
 
 
 def confirm(
-    c: Container, ref: str, retention: str, org: str | None, actor: str, reason: str = ""
+    c: Container, ref: str, *, retention: str, org: str | None, actor: str, reason: str = ""
 ) -> Receipt:
     """Confirm classification of a queued record and number it."""
     ret, org_code = _check_inputs(retention, org)
@@ -82,35 +93,72 @@ def confirm(
         placement = Placement(rec.fonds_code, rec.category_code, year, ret, org_code)
         piece, code = assign_code(session, c.code_format, placement)
         meta = dict(description["metadata"])
-        meta.update({"year": year, "retention_period": ret, "archival_code": code,
-                     "agency_item_number": piece, "business_activity": "整理确认",
-                     "action_time": iso(now_dt), "agent_name": actor})
+        meta.update(
+            {
+                "year": year,
+                "retention_period": ret,
+                "archival_code": code,
+                "agency_item_number": piece,
+                "business_activity": "整理确认",
+                "action_time": iso(now_dt),
+                "agent_name": actor,
+            }
+        )
         if org_code:
             meta["organizational_unit"] = org_code
         new_version = rec.version + 1
-        description.update({"metadata": meta, "status": STATUS_ARCHIVED, "version": new_version,
-                            "classification": {"classified": True, "by": actor,
-                                               "reason": reason, "retention": ret,
-                                               "org": org_code}})
+        description.update(
+            {
+                "metadata": meta,
+                "status": STATUS_ARCHIVED,
+                "version": new_version,
+                "classification": {
+                    "classified": True,
+                    "by": actor,
+                    "reason": reason,
+                    "retention": ret,
+                    "org": org_code,
+                },
+            }
+        )
         signature = sign_package(c, description)
         rec.versions.append(
-            RecordVersion(version=new_version, metadata_json=canonical_json(description).decode(),
-                          signature_json=json.dumps(signature), created_at=now_dt,
-                          reason=reason or "整理确认 classification confirmed")
+            RecordVersion(
+                version=new_version,
+                metadata_json=canonical_json(description).decode(),
+                signature_json=json.dumps(signature),
+                created_at=now_dt,
+                reason=reason or "整理确认 classification confirmed",
+            )
         )
-        rec.status, rec.archival_code, rec.piece, rec.version = STATUS_ARCHIVED, code, piece, new_version
+        rec.status, rec.archival_code, rec.piece, rec.version = (
+            STATUS_ARCHIVED,
+            code,
+            piece,
+            new_version,
+        )
         rec.year, rec.retention, rec.org_code, rec.archived_at = year, ret, org_code, now_dt
         appended = c.ledger.append(
             session,
-            {"type": "record.archived", "actor": actor, "at": iso(now_dt), "target": rec.id,
-             "outcome": "success",
-             "details": {"archival_code": code, "confirmed_from_queue": True, "reason": reason,
-                         "package_signature": signature["value"]}},
+            {
+                "type": "record.archived",
+                "actor": actor,
+                "at": iso(now_dt),
+                "target": rec.id,
+                "outcome": "success",
+                "details": {
+                    "archival_code": code,
+                    "confirmed_from_queue": True,
+                    "reason": reason,
+                    "package_signature": signature["value"],
+                },
+            },
         )
         rec.ledger_seq = appended.seq
         for kind in ("package", "index"):
-            session.add(OutboxItem(kind=kind, record_id=rec.id, version=new_version,
-                                   created_at=now_dt))
+            session.add(
+                OutboxItem(kind=kind, record_id=rec.id, version=new_version, created_at=now_dt)
+            )
         session.flush()
         receipt = receipt_of(session, rec, c=c)
     drain_outbox(c, record_id=rec.id)

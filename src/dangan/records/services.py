@@ -99,23 +99,14 @@ def _measure(c: Container, sub: Submission) -> tuple[dict[str, Any], list[FileFa
             problems += found
             if got is not None:
                 facts.append(got)
-                if not got.readable and got.format_name in {"PDF", "OFD", "DOCX", "TXT"}:
-                    problems.append(
-                        Problem(
-                            f"files[{i}]",
-                            "unreadable_content",
-                            f"{f.name} 声称为 {got.format_name} 但无法读取：{'; '.join(got.problems)}",
-                            f"{f.name} claims to be {got.format_name} but cannot be read",
-                        )
-                    )
     if problems:
         raise _reject(problems)
     return metadata, facts
 
 
-def _placement(c: Container, fonds: str, category: str, metadata: dict[str, Any]) -> tuple[
-    Placement | None, dict[str, Any]
-]:
+def _placement(
+    c: Container, fonds: str, category: str, metadata: dict[str, Any]
+) -> tuple[Placement | None, dict[str, Any]]:
     result = classify(c.schedule, metadata)
     info = _no_floats(result.as_dict())
     if not result.classified:
@@ -169,9 +160,7 @@ def archive_submission(c: Container, sub: Submission) -> Receipt:
         rec = _existing(session, sub)
         if rec is not None:
             _metadata, facts = _measure(c, sub)
-            return _idempotent_answer(
-                session, rec, submission_digest(_metadata, facts)
-            )
+            return _idempotent_answer(session, rec, submission_digest(_metadata, facts))
     prep = prepare(c, sub)
     try:
         with c.sessions.begin() as session:
@@ -223,9 +212,17 @@ def _system_metadata(
 
 
 def package_description(
-    rec_id: str, status: str, meta: dict[str, Any], files: list[dict[str, Any]],
-    source: dict[str, str], classification: dict[str, Any], version: int,
+    *,
+    rec_id: str,
+    status: str,
+    meta: dict[str, Any],
+    files: list[dict[str, Any]],
+    source: dict[str, str],
+    classification: dict[str, Any],
+    version: int,
+    submission_digest: str,
 ) -> dict[str, Any]:
+    """Everything rebuild needs to recreate the catalogue row; signed as a whole."""
     return {
         "record_id": rec_id,
         "status": status,
@@ -234,6 +231,7 @@ def package_description(
         "files": files,
         "source": source,
         "classification": classification,
+        "submission_digest": submission_digest,
     }
 
 
@@ -247,19 +245,35 @@ def _commit(c: Container, session: Session, sub: Submission, prep: Prepared) -> 
     meta = _system_metadata(c, prep, code, piece, now)
     files = [file_entry(f) for f in prep.files]
     description = package_description(
-        prep.record_id, status, meta, files,
-        {"system": sub.source_system, "id": sub.source_id}, prep.classification, 1,
+        rec_id=prep.record_id,
+        status=status,
+        meta=meta,
+        files=files,
+        source={"system": sub.source_system, "id": sub.source_id},
+        classification=prep.classification,
+        version=1,
+        submission_digest=prep.digest,
     )
     signature = sign_package(c, description)
     rec = Record(
-        id=prep.record_id, fonds_code=prep.fonds, category_code=prep.category, status=status,
-        archival_code=code, year=prep.placement.year if prep.placement else None,
+        id=prep.record_id,
+        fonds_code=prep.fonds,
+        category_code=prep.category,
+        status=status,
+        archival_code=code,
+        year=prep.placement.year if prep.placement else None,
         retention=prep.placement.retention if prep.placement else None,
-        org_code=prep.placement.org if prep.placement else None, piece=piece,
-        title=str(meta["title"]), document_number=_opt(meta.get("document_number")),
-        author=_opt(meta.get("author")), doc_date=_opt(meta.get("date")),
-        source_system=sub.source_system, source_id=sub.source_id,
-        submission_digest=prep.digest, version=1, received_at=now_dt,
+        org_code=prep.placement.org if prep.placement else None,
+        piece=piece,
+        title=str(meta["title"]),
+        document_number=_opt(meta.get("document_number")),
+        author=_opt(meta.get("author")),
+        doc_date=_opt(meta.get("date")),
+        source_system=sub.source_system,
+        source_id=sub.source_id,
+        submission_digest=prep.digest,
+        version=1,
+        received_at=now_dt,
         archived_at=now_dt if code else None,
         classification_json=json.dumps(prep.classification, ensure_ascii=False),
     )
@@ -267,34 +281,52 @@ def _commit(c: Container, session: Session, sub: Submission, prep: Prepared) -> 
     for i, f in enumerate(prep.files):
         rec.files.append(
             RecordFile(
-                seq=i + 1, role=f.role, name=f.name, size=f.size, sha256=f.sha256, sm3=f.sm3,
-                mime=f.mime, format_name=f.format_name, format_version=f.format_version,
-                preferred_format=f.preferred_format, pages=f.pages,
+                seq=i + 1,
+                role=f.role,
+                name=f.name,
+                size=f.size,
+                sha256=f.sha256,
+                sm3=f.sm3,
+                mime=f.mime,
+                format_name=f.format_name,
+                format_version=f.format_version,
+                preferred_format=f.preferred_format,
+                pages=f.pages,
             )
         )
     rec.versions.append(
         RecordVersion(
-            version=1, metadata_json=canonical_json(description).decode(),
-            signature_json=json.dumps(signature), created_at=now_dt, reason="归档 archived",
+            version=1,
+            metadata_json=canonical_json(description).decode(),
+            signature_json=json.dumps(signature),
+            created_at=now_dt,
+            reason="归档 archived",
         )
     )
     session.flush()  # the record row first: the rows below reference it
     session.add(RecordText(record_id=rec.id, text="\n".join(f.text for f in prep.files)))
-    report = receipt_report(_receipt_facts(c, prep, code))
+    report = receipt_report(_receipt_facts(c, sub, prep, code))
     session.add(
         CheckReport(
-            record_id=rec.id, stage="receipt", passed=report.passed,
-            report_json=json.dumps(report.as_dict(), ensure_ascii=False), created_at=now_dt,
+            record_id=rec.id,
+            stage="receipt",
+            passed=report.passed,
+            report_json=json.dumps(report.as_dict(), ensure_ascii=False),
+            created_at=now_dt,
         )
     )
     event_type = "record.archived" if code else "record.queued"
     appended = c.ledger.append(
         session,
         {
-            "type": event_type, "actor": f"system:{sub.source_system}", "at": now,
-            "target": rec.id, "outcome": "success",
+            "type": event_type,
+            "actor": f"system:{sub.source_system}",
+            "at": now,
+            "target": rec.id,
+            "outcome": "success",
             "details": {
-                "archival_code": code, "source_id": sub.source_id,
+                "archival_code": code,
+                "source_id": sub.source_id,
                 "files": [{"name": f.name, "sm3": f.sm3} for f in prep.files],
                 "package_signature": signature["value"],
             },
@@ -333,8 +365,10 @@ def sign_package(c: Container, description: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def _receipt_facts(c: Container, prep: Prepared, code: str | None) -> ReceiptFacts:
-    declared = sum(1 for f in prep.files if f)  # every file's digest is measured at receipt
+def _receipt_facts(c: Container, sub: Submission, prep: Prepared, code: str | None) -> ReceiptFacts:
+    declared = sum(
+        (f.declared_sm3 is not None) + (f.declared_sha256 is not None) for f in sub.files
+    )
     valid = None
     if code is not None:
         try:
@@ -350,7 +384,9 @@ def _receipt_facts(c: Container, prep: Prepared, code: str | None) -> ReceiptFac
         files_stored_per_replica=[n for n, _ in prep.replica_counts],
         bytes_received=sum(f.size for f in prep.files),
         bytes_stored_per_replica=[b for _, b in prep.replica_counts],
-        unreadable_files=[f.name for f in prep.files if not f.readable and f.format_name != "unknown"],
+        unreadable_files=[
+            f.name for f in prep.files if not f.readable and f.format_name != "unknown"
+        ],
         non_preferred_formats=[f.name for f in prep.files if not f.preferred_format],
         archival_code=code,
         archival_code_valid=valid,
@@ -369,8 +405,13 @@ def receipt_of(session: Session, rec: Record, c: Container | None = None) -> Rec
         "title": rec.title,
         "source": {"system": rec.source_system, "id": rec.source_id},
         "files": [
-            {"name": f.name, "size": f.size, "sm3": f.sm3, "sha256": f.sha256,
-             "format": f.format_name}
+            {
+                "name": f.name,
+                "size": f.size,
+                "sm3": f.sm3,
+                "sha256": f.sha256,
+                "format": f.format_name,
+            }
             for f in rec.files
         ],
         "signature": signature,
@@ -383,9 +424,10 @@ def receipt_of(session: Session, rec: Record, c: Container | None = None) -> Rec
 
 def get_record(session: Session, ref: str) -> Record:
     """A record by id or archival code."""
-    rec = session.get(Record, ref) or session.scalars(
-        select(Record).where(Record.archival_code == ref)
-    ).one_or_none()
+    rec = (
+        session.get(Record, ref)
+        or session.scalars(select(Record).where(Record.archival_code == ref)).one_or_none()
+    )
     if rec is None:
         raise NotFoundError(
             code="record_not_found", zh=f"找不到档案：{ref}", en=f"no such record: {ref}"

@@ -28,8 +28,13 @@ class RecordVerification:
         return not self.problems
 
     def as_dict(self) -> dict[str, Any]:
-        return {"record_id": self.record_id, "archival_code": self.archival_code, "ok": self.ok,
-                "checked": self.checked, "problems": self.problems}
+        return {
+            "record_id": self.record_id,
+            "archival_code": self.archival_code,
+            "ok": self.ok,
+            "checked": self.checked,
+            "problems": self.problems,
+        }
 
 
 def _sm3(data: bytes) -> str:
@@ -48,7 +53,10 @@ def verify_record(c: Container, ref: str) -> RecordVerification:
         sig = json.loads(signature_json)
         manifest = package_manifest(json.loads(metadata_json))
         good = verify_signature(
-            sig["algorithm"], bytes.fromhex(sig["public_key"]), manifest, bytes.fromhex(sig["value"])
+            sig["algorithm"],
+            bytes.fromhex(sig["public_key"]),
+            manifest,
+            bytes.fromhex(sig["value"]),
         )
         (out.checked if good else out.problems).append(
             f"v{version} 系统签名{'有效' if good else '无效'} package signature "
