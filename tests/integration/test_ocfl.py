@@ -13,8 +13,6 @@ from typing import Any
 
 import ocfl
 import pytest
-from ocfl import layout_registry
-from ocfl.layout import Layout
 
 from dangan.core.errors import ConflictError, IntegrityFailure, InvalidInputError
 from dangan.storage import (
@@ -27,35 +25,12 @@ from dangan.storage import (
     parse_package_xml,
     render_package_xml,
 )
+from tests.ocfl_check import EXT, validate
 
-EXT = "0004-hashed-n-tuple-storage-layout"
 T1 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 T2 = datetime(2024, 6, 1, 8, 0, tzinfo=UTC)
 MAIN = "关于印发办法的通知.pdf"
 ATTACH = "附件/附件1 实施细则.docx"
-
-
-class _Layout0004(Layout):  # type: ignore[misc]
-    """ocfl-py 2.1 ships no 0004 handler; the validator only needs the name to be known."""
-
-    def __init__(self) -> None:
-        self.NAME = EXT
-        self.DESCRIPTION = "0004 for tests"
-        self.PARAMS: dict[str, Any] = {}
-
-    def identifier_to_path(self, identifier: str) -> str:
-        return object_root_path(identifier)
-
-
-layout_registry.add_layout(EXT, _Layout0004)
-
-
-def validate(root: Path, *, lax: bool = False) -> tuple[bool, list[Any]]:
-    """ocfl-py storage-root validation: structure AND every object must be valid."""
-    sr = ocfl.StorageRoot(root=str(root), lax_digests=lax)
-    sr.registered_extensions.append(EXT)
-    ok = sr.validate(log_warnings=True, log_errors=False)
-    return bool(ok and sr.num_objects == sr.good_objects), list(sr.errors)
 
 
 def fd(data: bytes) -> FileDigests:

@@ -79,6 +79,8 @@ class Record(Base):
     archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     classification_json: Mapped[str] = mapped_column(Text)
     ledger_seq: Mapped[int | None] = mapped_column(Integer)
+    # The receipt as first given, returned unchanged to retries (updated when confirmed).
+    receipt_json: Mapped[str | None] = mapped_column(Text)
 
     files: Mapped[list[RecordFile]] = relationship(
         back_populates="record", order_by="RecordFile.seq", cascade="all, delete-orphan"

@@ -161,5 +161,6 @@ def confirm(
             )
         session.flush()
         receipt = receipt_of(session, rec, c=c)
+        rec.receipt_json = json.dumps(receipt, ensure_ascii=False)
     drain_outbox(c, record_id=rec.id)
     return receipt

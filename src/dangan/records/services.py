@@ -151,6 +151,9 @@ def _idempotent_answer(session: Session, rec: Record, digest: str | None) -> Rec
             en=f"source id {rec.source_id} of {rec.source_system} was already used for a "
             "different submission",
         )
+    if rec.receipt_json:
+        stored: Receipt = json.loads(rec.receipt_json)
+        return stored
     return receipt_of(session, rec)
 
 
@@ -336,7 +339,9 @@ def _commit(c: Container, session: Session, sub: Submission, prep: Prepared) -> 
     for kind in ("package", "index"):
         session.add(OutboxItem(kind=kind, record_id=rec.id, version=1, created_at=now_dt))
     session.flush()
-    return receipt_of(session, rec, c=c)
+    receipt = receipt_of(session, rec, c=c)
+    rec.receipt_json = json.dumps(receipt, ensure_ascii=False)
+    return receipt
 
 
 def _no_floats(value: Any) -> Any:

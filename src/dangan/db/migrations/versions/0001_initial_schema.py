@@ -135,6 +135,7 @@ def upgrade() -> None:
         sa.Column("archived_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("classification_json", sa.Text(), nullable=False),
         sa.Column("ledger_seq", sa.Integer(), nullable=True),
+        sa.Column("receipt_json", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
             ["category_code"], ["categories.code"], name=op.f("fk_records_category_code_categories")
         ),
