@@ -53,7 +53,9 @@ def notice(folder: Path, n: int, **meta: Any) -> Submission:
     """A classifiable notice with its own text (so its digest differs from the others)."""
     title = meta.pop("title", f"{NOTICE['title']}（第{n}号）")
     path = write_doc(folder, f"notice-{n}.txt", f"{title}\n各有关单位：请认真开展安全生产检查。{n}")
-    return Submission("oa", f"OA-{n}", {**NOTICE, "title": title, **meta}, [IncomingFile(path, path.name)])
+    return Submission(
+        "oa", f"OA-{n}", {**NOTICE, "title": title, **meta}, [IncomingFile(path, path.name)]
+    )
 
 
 def sm3_hex(path: Path) -> str:

@@ -54,17 +54,24 @@ def test_submission_is_numbered_signed_replicated_and_provable(
     sig = receipt["signature"]
     assert sig["algorithm"] == "sm2-sm3"
     assert verify_signature(
-        "sm2-sm3", bytes.fromhex(sig["public_key"]), package_manifest(description),
+        "sm2-sm3",
+        bytes.fromhex(sig["public_key"]),
+        package_manifest(description),
         bytes.fromhex(sig["value"]),
     )
     assert description["metadata"]["archival_code"] == receipt["archival_code"]
 
     # The ledger proof is checkable by an outsider with only the public key.
     bundle = receipt["ledger"]
-    assert verify_proof_bundle(
-        bundle, archive.suite.public_key(), lambda d: hash_with(bundle["hash"], d),
-        verifier_for(bundle["sign"]),
-    ) == []
+    assert (
+        verify_proof_bundle(
+            bundle,
+            archive.suite.public_key(),
+            lambda d: hash_with(bundle["hash"], d),
+            verifier_for(bundle["sign"]),
+        )
+        == []
+    )
     assert json.loads(bundle["event"])["type"] == "record.archived"
 
     # Both replicas hold the content and the package; ocfl-py accepts both roots.
@@ -105,12 +112,20 @@ def test_retry_returns_first_receipt_and_reuse_is_refused(
 
 
 def test_pieces_are_continuous_within_scope(archive: Container, tmp_path: Path) -> None:
-    codes = [archive_submission(archive, notice(tmp_path / "in", n))["archival_code"] for n in range(1, 8)]
+    codes = [
+        archive_submission(archive, notice(tmp_path / "in", n))["archival_code"]
+        for n in range(1, 8)
+    ]
     pieces = [int(CODE.match(code).group(1)) for code in codes]
     assert pieces == list(range(1, 8))
     # Another scope (permanent retention, another year) starts again from 1.
-    annual = notice(tmp_path / "in", 99, title="关于2022年工作总结的报告", document_type="报告",
-                    date="2023-01-10")
+    annual = notice(
+        tmp_path / "in",
+        99,
+        title="关于2022年工作总结的报告",
+        document_type="报告",
+        date="2023-01-10",
+    )
     assert archive_submission(archive, annual)["archival_code"] == "Z109-WS·2023-Y-BGS-0001"
 
 
