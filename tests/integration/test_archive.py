@@ -89,7 +89,9 @@ def test_submission_is_numbered_signed_replicated_and_provable(
         report = s.scalars(select(CheckReport)).one()
         items = {i["code"]: i["result"] for i in json.loads(report.report_json)["items"]}
     assert report.passed
-    assert items["GD-2-1"] == "pass" and items["GD-1-7"] == "pass" and items["GD-4-2"] == "na"
+    assert items["GD-2-1"] == "pass"
+    assert items["GD-1-7"] == "pass"
+    assert items["GD-4-2"] == "na"
 
 
 def test_retry_returns_first_receipt_and_reuse_is_refused(
@@ -136,7 +138,8 @@ def test_unclassifiable_goes_to_queue_then_confirm_numbers_it(
     receipt = archive_submission(
         archive, Submission("oa", "OA-Q", dict(UNCLASSIFIABLE), [IncomingFile(path, path.name)])
     )
-    assert receipt["status"] == STATUS_PENDING and receipt["archival_code"] is None
+    assert receipt["status"] == STATUS_PENDING
+    assert receipt["archival_code"] is None
     queued = list_queue(archive)
     assert [r.id for r in queued] == [receipt["record_id"]]
     reasons = json.loads(queued[0].classification_json)["reasons"]

@@ -40,7 +40,10 @@ def _rejected(c: Container, sub: Submission) -> InvalidInputError:
     err = exc.value
     assert err.problems, "a rejection names its problems"
     for p in err.problems:
-        assert p.field and p.code and p.zh and p.en
+        assert p.field
+        assert p.code
+        assert p.zh
+        assert p.en
     assert counts(c) == (0, 0), "nothing written to the catalogue or ledger"
     assert stored_objects(c) == 0, "nothing written to storage"
     return err
@@ -68,7 +71,8 @@ def test_unknown_value_lists_allowed_values(archive: Container, tmp_path: Path) 
     path = write_doc(tmp_path, "a.txt", "正文")
     err = _rejected(archive, _sub(path, meta={"document_type": "便条"}))
     problem = next(p for p in err.problems if p.field == "document_type")
-    assert problem.code == "unknown_value" and "通知" in problem.zh
+    assert problem.code == "unknown_value"
+    assert "通知" in problem.zh
 
 
 def test_wrong_declared_digest(archive: Container, tmp_path: Path) -> None:
@@ -155,10 +159,15 @@ def test_cli_reports_bad_metadata_and_writes_nothing(tmp_path: Path) -> None:
     bad = tmp_path / "meta.json"
     bad.write_bytes(b'{"title": "\xff"}')
     out = subprocess.run(
-        [*dangan, "ingest", str(doc), "-m", str(bad)], env=env, capture_output=True, text=True
+        [*dangan, "ingest", str(doc), "-m", str(bad)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert out.returncode == 2
-    assert "invalid_utf8" in out.stderr and "UTF-8" in out.stderr
+    assert "invalid_utf8" in out.stderr
+    assert "UTF-8" in out.stderr
     assert "Traceback" not in out.stderr
     roots = list((tmp_path / "inst" / "roots").rglob("*.txt"))
     assert roots == []
