@@ -22,7 +22,7 @@ from dangan.content import extract_text, identify
 from dangan.core.clock import iso, utcnow
 from dangan.core.errors import DanganError
 from dangan.crypto import verify_signature
-from dangan.records.domain import package_manifest
+from dangan.records.domain import display_value, package_manifest
 from dangan.records.models import (
     STATUS_ARCHIVED,
     PieceCounter,
@@ -73,29 +73,24 @@ def _record_from(versions: list[tuple[dict[str, Any], str, datetime, str]]) -> R
     head = versions[-1][0]
     meta = head["metadata"]
     archived_at = next((t for d, _s, t, _m in versions if d["status"] == STATUS_ARCHIVED), None)
+    placed = bool(head["classification"].get("classified"))
     rec = Record(
         id=head["record_id"],
         fonds_code=meta["fonds_identifier"],
         category_code=meta["category_code"],
         status=head["status"],
         archival_code=meta.get("archival_code"),
-        year=meta.get("year")
-        if meta.get("archival_code") or head["classification"].get("classified")
-        else None,
-        retention=meta.get("retention_period")
-        if head["status"] == STATUS_ARCHIVED or head["classification"].get("classified")
-        else None,
-        org_code=meta.get("organizational_unit")
-        if head["status"] == STATUS_ARCHIVED or head["classification"].get("classified")
-        else None,
+        year=meta.get("year") if placed else None,
+        retention=meta.get("retention_period") if placed else None,
+        org_code=meta.get("organizational_unit") if placed else None,
         piece=meta.get("agency_item_number"),
         title=meta["title"],
-        document_number=meta.get("document_number"),
-        author=meta.get("author"),
+        document_number=display_value(meta.get("document_number")),
+        author=display_value(meta.get("author")),
         doc_date=meta.get("date"),
         source_system=head["source"]["system"],
         source_id=head["source"]["id"],
-        submission_digest=head.get("submission_digest", ""),
+        submission_digest=head["submission_digest"],
         version=len(versions),
         received_at=versions[0][2],
         archived_at=archived_at,

@@ -30,6 +30,7 @@ from dangan.records.arrangement import Placement, assign_code
 from dangan.records.domain import (
     FileFacts,
     Submission,
+    display_value,
     file_entry,
     package_manifest,
     record_id_for,
@@ -269,9 +270,9 @@ def _commit(c: Container, session: Session, sub: Submission, prep: Prepared) -> 
         org_code=prep.placement.org if prep.placement else None,
         piece=piece,
         title=str(meta["title"]),
-        document_number=_opt(meta.get("document_number")),
-        author=_opt(meta.get("author")),
-        doc_date=_opt(meta.get("date")),
+        document_number=display_value(meta.get("document_number")),
+        author=display_value(meta.get("author")),
+        doc_date=display_value(meta.get("date")),
         source_system=sub.source_system,
         source_id=sub.source_id,
         submission_digest=prep.digest,
@@ -353,10 +354,6 @@ def _no_floats(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_no_floats(v) for v in value]
     return value
-
-
-def _opt(v: object) -> str | None:
-    return None if v is None else str(v)
 
 
 def sign_package(c: Container, description: dict[str, Any]) -> dict[str, str]:
