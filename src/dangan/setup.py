@@ -55,10 +55,11 @@ def recover_instance(c: Container | None = None) -> dict[str, Any]:
         known = set(session.scalars(select(Record.id)))
     discarded = []
     for root in c.roots:
+        committed = {root.object_root(rid) for rid in known}
         for obj in root.incomplete_objects():
-            if obj.object_id is not None and obj.object_id not in known:
-                root.discard_incomplete(obj.object_id)
-                discarded.append(f"{root.store.name}:{obj.object_id}")
+            if obj.root not in committed:
+                root.discard_incomplete_at(obj.root)
+                discarded.append(f"{root.store.name}:{obj.object_id or obj.root}")
     return {"outbox_completed": drained, "orphans_discarded": discarded}
 
 

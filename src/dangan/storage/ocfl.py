@@ -459,10 +459,14 @@ class OcflStorageRoot:
         for objects the catalogue did not commit: a committed one is finished by re-running
         `write_version`.
         """
-        root = self.object_root(object_id)
+        return self.discard_incomplete_at(self.object_root(object_id), object_id)
+
+    def discard_incomplete_at(self, root: str, object_id: str | None = None) -> int:
+        """As `discard_incomplete`, by object directory (for objects whose id was never
+        recorded because the crash came before the first inventory)."""
         rel = self._objects().get(root, set())
         oid, head = self._inventory_id(root) if INVENTORY in rel else (None, None)
-        if oid is not None and oid != object_id:
+        if oid is not None and object_id is not None and oid != object_id:
             raise ConflictError(
                 code="object_id_mismatch",
                 zh=f"目录 {root} 中的对象标识为 {oid}，不是 {object_id}",
