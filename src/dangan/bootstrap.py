@@ -58,7 +58,9 @@ def make_roots(settings: Settings) -> list[OcflStorageRoot]:
     roots = []
     for i, path in enumerate(settings.resolved_storage_roots):
         path.mkdir(parents=True, exist_ok=True)
-        roots.append(OcflStorageRoot(LocalBlobStore(path, name=f"root{i + 1}")))
+        root = OcflStorageRoot(LocalBlobStore(path, name=f"root{i + 1}"))
+        root.initialize()  # idempotent; checks an existing root uses our layout
+        roots.append(root)
     return roots
 
 

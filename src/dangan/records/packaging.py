@@ -10,11 +10,13 @@ every start.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from dangan.core.clock import utcnow
 from dangan.records.domain import FileFacts, IncomingFile
@@ -39,7 +41,6 @@ def stage_content(
     """Write each file to every root; returns (files, bytes) present per root afterwards."""
     counts = []
     for root in c.roots:
-        root.initialize()
         n = total = 0
         for f, fact in zip(incoming, facts, strict=True):
             with f.path.open("rb") as fh:
@@ -97,51 +98,57 @@ def _write_package(c: Container, item: OutboxItem) -> None:
             )
 
 
-def _write_index(c: Container, item: OutboxItem) -> None:
-    with c.sessions.begin() as session:
-        rec = session.get(Record, item.record_id)
-        if rec is None:
-            return
-        text = session.get(RecordText, rec.id)
-        meta = " ".join(
-            str(v) for v in (rec.archival_code, rec.document_number, rec.author, rec.doc_date) if v
-        )
-        c.search.index(
-            session, rec.id, {"title": rec.title, "body": text.text if text else "", "meta": meta}
-        )
+def _write_index(c: Container, session: Session, record_id: str) -> None:
+    rec = session.get(Record, record_id)
+    if rec is None:
+        return
+    text = session.get(RecordText, rec.id)
+    meta = " ".join(
+        str(v) for v in (rec.archival_code, rec.document_number, rec.author, rec.doc_date) if v
+    )
+    c.search.index(
+        session, rec.id, {"title": rec.title, "body": text.text if text else "", "meta": meta}
+    )
 
 
-HANDLERS = {"package": _write_package, "index": _write_index}
-
-
-def drain_outbox(c: Container, record_id: str | None = None, limit: int | None = None) -> int:
-    """Run pending outbox items in order; returns how many completed."""
-    done = 0
+def _pending(c: Container, record_id: str | None, limit: int | None) -> list[OutboxItem]:
     with c.sessions() as session:
-        stmt = select(OutboxItem.id).where(OutboxItem.done_at.is_(None)).order_by(OutboxItem.id)
+        stmt = select(OutboxItem).where(OutboxItem.done_at.is_(None)).order_by(OutboxItem.id)
         if record_id is not None:
             stmt = stmt.where(OutboxItem.record_id == record_id)
         if limit is not None:
             stmt = stmt.limit(limit)
-        ids = list(session.scalars(stmt))
-    for item_id in ids:
-        with c.sessions() as session:
-            item = session.get(OutboxItem, item_id)
-            if item is None or item.done_at is not None:
-                continue
+        return list(session.scalars(stmt))
+
+
+def drain_outbox(c: Container, record_id: str | None = None, limit: int | None = None) -> int:
+    """Run pending outbox items in order; returns how many completed.
+
+    Items of one record go together: package versions are written to every root first, then
+    one transaction indexes the record and marks the items done, so a crash in between only
+    repeats idempotent work.
+    """
+    done = 0
+    items = _pending(c, record_id, limit)
+    groups = [list(g) for _, g in itertools.groupby(items, key=lambda i: i.record_id)]
+    for group in groups:
+        ids = [i.id for i in group]
         try:
-            HANDLERS[item.kind](c, item)
+            for item in group:
+                if item.kind == "package":
+                    _write_package(c, item)
+            with c.sessions.begin() as session:
+                if any(i.kind == "index" for i in group):
+                    _write_index(c, session, group[0].record_id)
+                now = utcnow()
+                for row in session.scalars(select(OutboxItem).where(OutboxItem.id.in_(ids))):
+                    row.done_at = now
+                    row.attempts += 1
         except Exception as exc:
             with c.sessions.begin() as session:
-                row = session.get(OutboxItem, item_id)
-                if row is not None:
+                for row in session.scalars(select(OutboxItem).where(OutboxItem.id.in_(ids))):
                     row.attempts += 1
                     row.last_error = repr(exc)[:2000]
             raise
-        with c.sessions.begin() as session:
-            row = session.get(OutboxItem, item_id)
-            if row is not None:
-                row.done_at = utcnow()
-                row.attempts += 1
-        done += 1
+        done += len(group)
     return done

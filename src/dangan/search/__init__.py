@@ -1,4 +1,4 @@
-"""Chinese full-text search: jieba segmentation over SQLite FTS5 or PostgreSQL tsvector."""
+"""Chinese full-text search: jieba-rs segmentation over SQLite FTS5 or PostgreSQL tsvector."""
 
 from __future__ import annotations
 

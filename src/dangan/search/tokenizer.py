@@ -11,38 +11,17 @@ So 国办发〔2019〕6号 gives 国办 发 2019 6 号 whether it is typed exact
 
 from __future__ import annotations
 
-import logging
-import os
 import re
-import tempfile
 import threading
 import unicodedata
-from pathlib import Path
 from typing import Any
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef\U00030000-\U0003134f"
 _RUNS = re.compile(rf"([{_CJK}]+)|([^\W_{_CJK}]+)")
 
 _lock = threading.Lock()
-# Process-wide state (mutable dict, so no `global`): the jieba instance and its cache dir.
-_state: dict[str, Any] = {"tokenizer": None, "cache_dir": None}
-
-CACHE_ENV = "DANGAN_JIEBA_CACHE_DIR"
-
-
-def configure(cache_dir: str | Path | None) -> None:
-    """Where jieba keeps its dictionary cache (default: a private dir under the temp dir)."""
-    with _lock:
-        _state["cache_dir"] = Path(cache_dir) if cache_dir is not None else None
-
-
-def _default_cache_dir() -> Path:
-    env = os.environ.get(CACHE_ENV)
-    if env:
-        return Path(env)
-    # Per user and private: jieba loads the cache with marshal, so no one else may write it.
-    uid = os.getuid() if hasattr(os, "getuid") else 0
-    return Path(tempfile.gettempdir()) / f"dangan-jieba-{uid}"
+# Process-wide state (mutable dict, so no `global`): the segmenter, built on first use.
+_state: dict[str, Any] = {"tokenizer": None}
 
 
 def _get() -> Any:
@@ -50,17 +29,12 @@ def _get() -> Any:
         return _state["tokenizer"]
     with _lock:
         if _state["tokenizer"] is None:
-            import jieba
+            # rjieba binds jieba-rs, the Rust port of jieba: the same bundled dictionary and
+            # algorithm (its cuts match Python jieba's), about 20 times faster, no cache file
+            # and never a network call. Python jieba made indexing most of ingest time.
+            import rjieba
 
-            # jieba logs "Building prefix dict ..." at DEBUG to stderr by default.
-            jieba.setLogLevel(logging.WARNING)
-            logging.getLogger("jieba").setLevel(logging.WARNING)
-            cache = _state["cache_dir"] or _default_cache_dir()
-            cache.mkdir(mode=0o700, parents=True, exist_ok=True)
-            tok = jieba.Tokenizer()  # the bundled dictionary; never touches the network
-            tok.tmp_dir = str(cache)
-            tok.initialize()
-            _state["tokenizer"] = tok
+            _state["tokenizer"] = rjieba.Jieba()
     return _state["tokenizer"]
 
 

@@ -36,13 +36,24 @@ class LocalBlobStore:
         self.root = Path(root).resolve()
         self.name = name
         self.root.mkdir(parents=True, exist_ok=True)
+        self._safe_dirs: set[Path] = set()
 
     # --- paths ---
 
     def _path(self, key: str) -> Path:
         path = self.root / check_key(key)
-        # A symlink inside the root must not lead out of it.
-        real = Path(os.path.realpath(path))
+        # A symlink inside the root must not lead out of it. Directories already resolved
+        # inside the root are remembered (realpath costs a syscall per path component).
+        parent = path.parent
+        if parent not in self._safe_dirs:
+            self._check_inside(key, Path(os.path.realpath(parent)))
+            if parent.is_dir():
+                self._safe_dirs.add(parent)
+        if path.is_symlink():
+            self._check_inside(key, Path(os.path.realpath(path)))
+        return path
+
+    def _check_inside(self, key: str, real: Path) -> None:
         if real != self.root and self.root not in real.parents:
             raise InvalidInputError.of(
                 [
@@ -54,7 +65,6 @@ class LocalBlobStore:
                     )
                 ]
             )
-        return path
 
     def _makedirs(self, directory: Path) -> None:
         """Create missing parents, fsyncing each new entry's directory."""
@@ -107,6 +117,7 @@ class LocalBlobStore:
                 parent.rmdir()
             except OSError:
                 break
+            self._safe_dirs.discard(parent)
             parent = parent.parent
         _fsync_dir(parent)
 
