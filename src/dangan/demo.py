@@ -12,10 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from dangan.bootstrap import Container
 from dangan.content.samples import generate_samples
 from dangan.core.errors import DanganError
 from dangan.records.domain import IncomingFile, Submission
+from dangan.records.models import Record
 from dangan.records.services import archive_submission
 
 CORPUS_FILES = ("gccmpd_mee", "hebei_gov", "gccmpd_govcn", "gov_work_reports", "lawrefbook_laws")
@@ -97,6 +100,15 @@ def write_corpus_file(inbox: Path, doc: dict[str, Any]) -> Path:
 
 
 def _archive(c: Container, sub: Submission, report: LoadReport) -> None:
+    with c.sessions() as session:
+        seen = session.scalar(
+            select(Record.id).where(
+                Record.source_system == sub.source_system, Record.source_id == sub.source_id
+            )
+        )
+    if seen is not None:  # loaded by an earlier run; generated DOCX bytes are not reproducible
+        report.skipped += 1
+        return
     try:
         receipt = archive_submission(c, sub)
     except DanganError as exc:

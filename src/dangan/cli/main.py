@@ -147,13 +147,17 @@ def search(
             print_json(page)
             return
         console.print(f"共 {page['total']} 条 / {page['total']} results")
-        table = Table("档号 code", "题名 title", "日期 date", "摘要 snippet")
+        table = Table()
+        table.add_column("档号 code", no_wrap=True)
+        table.add_column("题名 title", overflow="fold")
+        table.add_column("日期 date", no_wrap=True)
+        table.add_column("摘要 snippet", no_wrap=True, overflow="ellipsis", max_width=40)
         for hit in page["hits"]:
             table.add_row(
                 hit["archival_code"] or "（待整理）",
                 hit["title"],
                 hit["date"] or "",
-                hit["snippet"][:60],
+                hit["snippet"].replace("\n", " ")[:60],
             )
         console.print(table)
 

@@ -1,0 +1,101 @@
+"""The `dangan` command end to end on SQLite (in-process through Typer's runner)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from dangan.cli.main import app
+from tests.archive_kit import NOTICE, UNCLASSIFIABLE, sm3_hex, write_doc
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("DANGAN_DATA_DIR", str(tmp_path / "inst"))
+    monkeypatch.setenv("COLUMNS", "200")
+    runner = CliRunner()
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    return runner
+
+
+def _json(output: str) -> dict:  # type: ignore[type-arg]
+    return json.loads(output[output.index("{") :])
+
+
+def test_demo_search_show_verify_and_ledger(cli: CliRunner, tmp_path: Path) -> None:
+    out = cli.invoke(app, ["demo", "--count", "8"])
+    assert out.exit_code == 0, out.output
+    assert "已归档 archived 8" in out.output
+
+    found = _json(cli.invoke(app, ["search", "通知", "--json"]).output)
+    assert found["total"] >= 1
+    code = found["hits"][0]["archival_code"]
+    assert code.startswith("Z109-WS·")
+
+    shown = _json(cli.invoke(app, ["show", code]).output)
+    assert shown["archival_code"] == code
+    assert shown["check_reports"][0]["passed"] is True
+
+    verified = cli.invoke(app, ["verify", code])
+    assert verified.exit_code == 0
+    assert _json(verified.output)["ok"] is True
+
+    ledger = cli.invoke(app, ["ledger", "verify"])
+    assert ledger.exit_code == 0
+    assert _json(ledger.output)["size"] == 8
+
+    proof = tmp_path / "proof.json"
+    assert cli.invoke(app, ["ledger", "prove", "3", "--out", str(proof)]).exit_code == 0
+    public_key = json.loads((tmp_path / "inst" / "keys" / "keys.json").read_text())["public_key"]
+    checked = cli.invoke(app, ["ledger", "check", str(proof), "--public-key", public_key])
+    assert checked.exit_code == 0, checked.output
+    bundle = json.loads(proof.read_text())
+    bundle["event"] = bundle["event"].replace("record.archived", "record.destroyed")
+    proof.write_text(json.dumps(bundle))
+    forged = cli.invoke(app, ["ledger", "check", str(proof), "--public-key", public_key])
+    assert forged.exit_code == 1
+
+    assert cli.invoke(app, ["rebuild"]).exit_code == 2  # needs --yes
+    rebuilt = cli.invoke(app, ["rebuild", "--yes"])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert "重建 rebuilt 8" in rebuilt.output
+    assert _json(cli.invoke(app, ["search", "通知", "--json"]).output)["total"] == found["total"]
+
+
+def test_ingest_file_folder_and_queue(cli: CliRunner, tmp_path: Path) -> None:
+    doc = write_doc(tmp_path / "one", "正文.txt", "关于开展安全生产大检查的通知 正文")
+    meta = tmp_path / "one" / "meta.json"
+    meta.write_text(json.dumps({"source_id": "OA-7", "metadata": NOTICE}, ensure_ascii=False))
+    out = cli.invoke(app, ["ingest", str(doc), "-m", str(meta)])
+    assert out.exit_code == 0, out.output
+    receipt = _json(out.output)
+    assert receipt["archival_code"] == "Z109-WS·2024-D30-BGS-0001"
+    assert receipt["files"][0]["sm3"] == sm3_hex(doc)
+
+    folder = tmp_path / "batch"
+    write_doc(folder, "a.txt", "安全生产检查通知正文")
+    (folder / "a.json").write_text(json.dumps(NOTICE, ensure_ascii=False))
+    write_doc(folder, "b.txt", "杂项")
+    (folder / "b.json").write_text(json.dumps(UNCLASSIFIABLE, ensure_ascii=False))
+    write_doc(folder, "c.txt", "缺少题名")
+    (folder / "c.json").write_text(json.dumps({"author": "某单位"}, ensure_ascii=False))
+    batch = cli.invoke(app, ["ingest", str(folder)])
+    assert batch.exit_code == 1  # one item failed, and says why
+    assert "a.json → Z109-WS·2024-D30-BGS-0002" in batch.output
+    assert "b.json → 待整理" in batch.output
+    assert "missing_mandatory" in batch.output
+    assert "archived 1，待整理 queued 1，失败 failed 1" in batch.output
+
+    queue = cli.invoke(app, ["queue", "list"])
+    assert "杂项材料汇编" in queue.output
+    shown = _json(cli.invoke(app, ["search", "杂项", "--json"]).output)
+    record_id = shown["hits"][0]["record_id"]
+    bad = cli.invoke(app, ["queue", "confirm", record_id, "--retention", "forever"])
+    assert bad.exit_code == 2
+    assert "retention" in bad.output
+    ok = cli.invoke(app, ["queue", "confirm", record_id, "--retention", "D10", "--org", "BGS"])
+    assert ok.exit_code == 0, ok.output
+    assert _json(ok.output)["archival_code"] == "Z109-WS·2024-D10-BGS-0001"
