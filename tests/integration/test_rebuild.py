@@ -9,8 +9,10 @@ from typing import Any
 from sqlalchemy import select
 
 from dangan.bootstrap import Container
+from dangan.ledger import mirror
+from dangan.ledger.models import LedgerEntry
 from dangan.records.domain import IncomingFile, Submission
-from dangan.records.models import PieceCounter, Record
+from dangan.records.models import CheckReport, PieceCounter, Record
 from dangan.records.rebuild import rebuild_catalogue
 from dangan.records.review import confirm
 from dangan.records.services import archive_submission
@@ -54,11 +56,22 @@ def snapshot(c: Container) -> dict[str, Any]:
                     (v.version, json.loads(v.metadata_json), v.signature_json) for v in r.versions
                 ],
             }
+        reports = sorted(
+            (
+                (r.record_id, r.stage, r.passed, json.loads(r.report_json))
+                for r in s.scalars(select(CheckReport))
+            ),
+            key=lambda t: (t[0], t[1]),
+        )
+        ledger = [
+            (e.seq, e.event, e.leaf_hash)
+            for e in s.scalars(select(LedgerEntry).order_by(LedgerEntry.seq))
+        ]
         counters = sorted(
             (p.fonds, p.category, p.year, p.retention, p.org, p.last_piece)
             for p in s.scalars(select(PieceCounter))
         )
-    return {"records": records, "counters": counters}
+    return {"records": records, "counters": counters, "reports": reports, "ledger": ledger}
 
 
 def test_drop_database_and_rebuild_from_storage(tmp_path: Path, db_url: str) -> None:
@@ -79,12 +92,17 @@ def test_drop_database_and_rebuild_from_storage(tmp_path: Path, db_url: str) -> 
         assert len(before["records"]) == 6
 
         reset_catalogue(c)  # as if the database were lost
-        assert snapshot(c) == {"records": {}, "counters": []}
+        assert snapshot(c) == {"records": {}, "counters": [], "reports": [], "ledger": []}
 
         report = rebuild_catalogue(c)
         assert report.records == 6
+        assert report.ledger_entries == len(before["ledger"]) == 7
         assert report.skipped == []
-        assert snapshot(c) == before
+        after = snapshot(c)
+        # The ledger is back entry for entry, followed by the rebuild's own event.
+        assert after["ledger"][:-1] == before["ledger"]
+        assert json.loads(after["ledger"][-1][1])["type"] == "catalogue.rebuilt"
+        assert {**after, "ledger": before["ledger"]} == before
         # The index is back, and numbering carries on from the rebuilt counters.
         assert search_records(c, "安全生产")["total"] == 4
         nxt = archive_submission(c, notice(tmp_path / "in", 5))
@@ -92,5 +110,26 @@ def test_drop_database_and_rebuild_from_storage(tmp_path: Path, db_url: str) -> 
         with c.sessions() as s:
             assert s.get(Record, queued["record_id"]).status == "pending_review"
             assert c.ledger.verify(s).ok
+    finally:
+        c.close()
+
+
+def test_tampered_ledger_copy_is_caught_after_rebuild(tmp_path: Path, sqlite_url: str) -> None:
+    c = new_instance(tmp_path / "inst", sqlite_url)
+    try:
+        for n in range(1, 6):
+            archive_submission(c, notice(tmp_path / "in", n))
+        for root in c.roots:  # an intruder edits entry 2 in every copy
+            store = root.store
+            key = mirror.entry_key(2)
+            store.put(key, store.get(key).replace(b"OA-3", b"OA-9"))
+        reset_catalogue(c)
+        rebuild_catalogue(c)
+        with c.sessions() as s:
+            report = c.ledger.verify(s)
+        assert not report.ok
+        assert 2 in {p.seq for p in report.problems} or any(
+            p.seq_range and p.seq_range[0] <= 2 < p.seq_range[1] for p in report.problems
+        )
     finally:
         c.close()

@@ -10,6 +10,7 @@ import typer
 
 from dangan.cli.common import console, print_json, run
 from dangan.cli.container import open_container
+from dangan.ledger.usecases import prove_entry, sign_checkpoint, verify_ledger
 
 ledger_app = typer.Typer(help="审计账本 / audit ledger", no_args_is_help=True)
 
@@ -19,9 +20,7 @@ def verify() -> None:
     """重算整个账本 / recompute the whole ledger; names any altered, deleted or moved entry."""
 
     def _do() -> None:
-        c = open_container(recover=False)
-        with c.sessions() as session:
-            report = c.ledger.verify(session)
+        report = verify_ledger(open_container(recover=False))
         print_json(report.as_dict())
         if not report.ok:
             raise typer.Exit(1)
@@ -37,9 +36,7 @@ def prove(
     """打印可由外部仅凭公钥验证的证明 / print a proof checkable with the public key alone."""
 
     def _do() -> None:
-        c = open_container(recover=False)
-        with c.sessions.begin() as session:
-            bundle = c.ledger.prove(session, seq)
+        bundle = prove_entry(open_container(recover=False), seq)
         if out:
             out.write_text(json.dumps(bundle, ensure_ascii=False, indent=2), encoding="utf-8")
             console.print(f"已写入 written: {out}")
@@ -79,9 +76,6 @@ def checkpoint() -> None:
     """签发检查点 / sign a checkpoint of the current tree."""
 
     def _do() -> None:
-        c = open_container(recover=False)
-        with c.sessions.begin() as session:
-            cp = c.ledger.checkpoint(session)
-        print_json(cp.as_dict() if hasattr(cp, "as_dict") else str(cp))
+        print_json(sign_checkpoint(open_container(recover=False)).as_dict())
 
     run(_do)

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dangan.core.clock import utcnow
+from dangan.ledger import mirror
 from dangan.records.domain import FileFacts, IncomingFile
 from dangan.records.models import OutboxItem, Record, RecordText, RecordVersion
 from dangan.storage.domain import FileDigests
@@ -151,4 +152,6 @@ def drain_outbox(c: Container, record_id: str | None = None, limit: int | None =
                     row.last_error = repr(exc)[:2000]
             raise
         done += len(group)
+    with c.sessions() as session:
+        mirror.export(session, [r.store for r in c.roots])
     return done

@@ -1,10 +1,11 @@
 """Recreate the catalogue from the storage roots alone.
 
 Every OCFL object carries, per version, metadata.json (the whole package description the
-system signed) and signature.json, so records, files, versions, piece counters and the search
-index can be rebuilt without the database. Each signature is verified before a row is written.
-Not recoverable from storage: receipt-stage check reports are regenerated as "rebuilt" items,
-and the ledger starts anew with a `catalogue.rebuilt` event (see docs/architecture.md).
+system signed, with its receipt-stage check report) and signature.json, so records, files,
+versions, check reports, piece counters and the search index can be rebuilt without the
+database; each signature is verified before a row is written. The ledger comes back from its
+copy in the storage roots (`dangan.ledger.mirror`), and a `catalogue.rebuilt` event follows.
+Not kept in storage: the receipts as first given (a retry after a rebuild gets a fresh one).
 """
 
 from __future__ import annotations
@@ -16,15 +17,19 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from dangan.bootstrap import Container
 from dangan.content import extract_text, identify
 from dangan.core.clock import iso, utcnow
 from dangan.core.errors import DanganError
 from dangan.crypto import verify_signature
+from dangan.ledger import mirror
+from dangan.ledger.models import LedgerEntry
 from dangan.records.domain import display_value, package_manifest
 from dangan.records.models import (
     STATUS_ARCHIVED,
+    CheckReport,
     PieceCounter,
     Record,
     RecordFile,
@@ -39,6 +44,7 @@ from dangan.storage import OcflStorageRoot
 @dataclass
 class RebuildReport:
     records: int = 0
+    ledger_entries: int = 0
     skipped: list[str] = field(default_factory=list)
 
 
@@ -149,7 +155,19 @@ def rebuild_catalogue(
         text = _extract(c, rec)
         with c.sessions.begin() as session:
             session.add(rec)
+            session.flush()
             session.add(RecordText(record_id=rec.id, text=text))
+            checks = versions[0][0].get("receipt_checks")
+            if checks:
+                session.add(
+                    CheckReport(
+                        record_id=rec.id,
+                        stage="receipt",
+                        passed=bool(checks["passed"]),
+                        report_json=json.dumps(checks, ensure_ascii=False),
+                        created_at=versions[0][2],
+                    )
+                )
             session.flush()
             meta = " ".join(
                 str(v)
@@ -161,6 +179,11 @@ def rebuild_catalogue(
         if progress:
             progress(n, len(ids))
     _rebuild_counters(c)
+    copy = mirror.best_copy([r.store for r in c.roots])
+    if copy is not None:
+        with c.sessions.begin() as session:
+            report.ledger_entries = mirror.restore(session, c.ledger, copy)
+            _relink_ledger(session, c)
     with c.sessions.begin() as session:
         c.ledger.append(
             session,
@@ -174,7 +197,19 @@ def rebuild_catalogue(
             },
         )
         c.ledger.checkpoint(session)
+        mirror.export(session, [r.store for r in c.roots])
     return report
+
+
+def _relink_ledger(session: Session, c: Container) -> None:
+    """Point each record at its latest archiving event, as before the loss."""
+    latest: dict[str, int] = {}
+    for seq, event in session.execute(select(LedgerEntry.seq, LedgerEntry.event)):
+        data = json.loads(event)
+        if str(data.get("type", "")).startswith("record.") and data.get("target"):
+            latest[data["target"]] = max(seq, latest.get(data["target"], -1))
+    for rec in session.scalars(select(Record)):
+        rec.ledger_seq = latest.get(rec.id)
 
 
 def _extract(c: Container, rec: Record) -> str:

@@ -225,6 +225,7 @@ def package_description(
     classification: dict[str, Any],
     version: int,
     submission_digest: str,
+    checks: dict[str, Any],
 ) -> dict[str, Any]:
     """Everything rebuild needs to recreate the catalogue row; signed as a whole."""
     return {
@@ -236,6 +237,7 @@ def package_description(
         "source": source,
         "classification": classification,
         "submission_digest": submission_digest,
+        "receipt_checks": checks,
     }
 
 
@@ -248,6 +250,7 @@ def _commit(c: Container, session: Session, sub: Submission, prep: Prepared) -> 
     status = STATUS_ARCHIVED if code else STATUS_PENDING
     meta = _system_metadata(c, prep, code, piece, now)
     files = [file_entry(f) for f in prep.files]
+    report = receipt_report(_receipt_facts(c, sub, prep, code))
     description = package_description(
         rec_id=prep.record_id,
         status=status,
@@ -257,6 +260,7 @@ def _commit(c: Container, session: Session, sub: Submission, prep: Prepared) -> 
         classification=prep.classification,
         version=1,
         submission_digest=prep.digest,
+        checks=report.as_dict(),
     )
     signature = sign_package(c, description)
     rec = Record(
@@ -309,7 +313,6 @@ def _commit(c: Container, session: Session, sub: Submission, prep: Prepared) -> 
     )
     session.flush()  # the record row first: the rows below reference it
     session.add(RecordText(record_id=rec.id, text="\n".join(f.text for f in prep.files)))
-    report = receipt_report(_receipt_facts(c, sub, prep, code))
     session.add(
         CheckReport(
             record_id=rec.id,

@@ -1,0 +1,52 @@
+"""Configurations an agency may choose: the intl suite, the DA/T 13 code form, several fonds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dangan.core.errors import InvalidInputError
+from dangan.metadata.archival_code import DAT13_2022
+from dangan.records.domain import Submission
+from dangan.records.services import archive_submission
+from dangan.records.verification import verify_record
+from tests.archive_kit import new_instance, notice
+
+
+def test_intl_suite_signs_and_verifies(tmp_path: Path, sqlite_url: str) -> None:
+    c = new_instance(tmp_path / "inst", sqlite_url, crypto_suite="intl")
+    try:
+        receipt = archive_submission(c, notice(tmp_path / "in", 1))
+        assert receipt["signature"]["algorithm"] == "ed25519"
+        assert receipt["ledger"]["hash"] == "sha256"
+        assert verify_record(c, receipt["record_id"]).ok
+        with c.sessions() as s:
+            assert c.ledger.verify(s).ok
+    finally:
+        c.close()
+
+
+def test_dat13_template_and_second_fonds(tmp_path: Path, db_url: str) -> None:
+    c = new_instance(
+        tmp_path / "inst",
+        db_url,
+        fonds=[{"code": "Z109", "name": "示范省档案局"}, {"code": "J001", "name": "示范市档案馆"}],
+        arrangement={"code_template": DAT13_2022},
+    )
+    try:
+        first = archive_submission(c, notice(tmp_path / "in", 1))
+        assert first["archival_code"] == "Z109-WS·2024·D30·BGS-0001"
+        other = notice(tmp_path / "in", 2)
+        other = Submission(
+            other.source_system, other.source_id, other.metadata, other.files, fonds="J001"
+        )
+        # Each fonds numbers on its own.
+        assert archive_submission(c, other)["archival_code"] == "J001-WS·2024·D30·BGS-0001"
+        bad = notice(tmp_path / "in", 3)
+        bad = Submission(bad.source_system, bad.source_id, bad.metadata, bad.files, fonds="X999")
+        with pytest.raises(InvalidInputError) as exc:
+            archive_submission(c, bad)
+        assert exc.value.problems[0].field == "fonds"
+    finally:
+        c.close()
