@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from dangan.core.errors import IntegrityFailure
+
 
 class Hasher(Protocol):
     """Incremental hash, as hashlib's objects."""
@@ -56,3 +58,11 @@ class CryptoSuite(Protocol):
     def decrypt(self, key: bytes, blob: bytes, aad: bytes = b"") -> bytes:
         """Inverse of `encrypt`; raises `IntegrityFailure` if the tag does not verify."""
         ...
+
+
+def decrypt_failed() -> IntegrityFailure:
+    return IntegrityFailure(
+        code="decrypt_failed",
+        zh="密文校验失败：数据已被篡改、损坏，或密钥不对",
+        en="ciphertext did not verify: the data was altered or damaged, or the key is wrong",
+    )

@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from dangan.core.errors import ConfigurationError, IntegrityFailure
-from dangan.crypto.interfaces import Hasher
+from dangan.core.errors import ConfigurationError
+from dangan.crypto.interfaces import Hasher, decrypt_failed
 
 AES_KEY_SIZE = 32
 NONCE_SIZE = 12
@@ -45,19 +45,11 @@ def aes_gcm_encrypt(key: bytes, plaintext: bytes, aad: bytes = b"") -> bytes:
 
 def aes_gcm_decrypt(key: bytes, blob: bytes, aad: bytes = b"") -> bytes:
     if len(blob) < NONCE_SIZE + TAG_SIZE:
-        raise _decrypt_failed()
+        raise decrypt_failed()
     try:
         return AESGCM(key).decrypt(blob[:NONCE_SIZE], blob[NONCE_SIZE:], aad)
     except InvalidTag:
-        raise _decrypt_failed() from None
-
-
-def _decrypt_failed() -> IntegrityFailure:
-    return IntegrityFailure(
-        code="decrypt_failed",
-        zh="密文校验失败：数据已被篡改、损坏，或密钥不对",
-        en="ciphertext did not verify: the data was altered or damaged, or the key is wrong",
-    )
+        raise decrypt_failed() from None
 
 
 class IntlSuite:

@@ -21,7 +21,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from dangan.core.errors import ConfigurationError, IntegrityFailure
+from dangan.core.errors import ConfigurationError
+from dangan.crypto.interfaces import decrypt_failed
 
 SIGNER_ID = b"1234567812345678"
 SM4_KEY_SIZE = 16
@@ -105,22 +106,14 @@ def sm4_gcm_encrypt(key: bytes, plaintext: bytes, aad: bytes = b"") -> bytes:
 
 def sm4_gcm_decrypt(key: bytes, blob: bytes, aad: bytes = b"") -> bytes:
     if len(blob) < NONCE_SIZE + TAG_SIZE:
-        raise _decrypt_failed()
+        raise decrypt_failed()
     nonce, body, tag = blob[:NONCE_SIZE], blob[NONCE_SIZE:-TAG_SIZE], blob[-TAG_SIZE:]
     dec = Cipher(algorithms.SM4(key), modes.GCM(nonce, tag)).decryptor()
     dec.authenticate_additional_data(aad)
     try:
         return dec.update(body) + dec.finalize()
     except InvalidTag:
-        raise _decrypt_failed() from None
-
-
-def _decrypt_failed() -> IntegrityFailure:
-    return IntegrityFailure(
-        code="decrypt_failed",
-        zh="密文校验失败：数据已被篡改、损坏，或密钥不对",
-        en="ciphertext did not verify: the data was altered or damaged, or the key is wrong",
-    )
+        raise decrypt_failed() from None
 
 
 class SmSuite:
