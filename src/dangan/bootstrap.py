@@ -64,6 +64,16 @@ def make_roots(settings: Settings) -> list[OcflStorageRoot]:
     return roots
 
 
+def make_schemas(settings: Settings) -> SchemaRegistry:
+    """The packaged element sets plus each configured category's own file."""
+    registry = SchemaRegistry.default()
+    for cat in settings.categories:
+        if cat.schema_file is not None:
+            registry.register(cat.code, cat.schema_file)
+        registry.get(cat.code)  # fail at start-up, not at the first submission
+    return registry
+
+
 def bootstrap(settings: Settings | None = None) -> Container:
     settings = settings or load_settings()
     settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
@@ -77,7 +87,7 @@ def bootstrap(settings: Settings | None = None) -> Container:
         suite=suite,
         ledger=Ledger(suite, origin=settings.instance_name),
         roots=make_roots(settings),
-        schemas=SchemaRegistry.default(),
+        schemas=make_schemas(settings),
         schedule=load_schedule(schedule_path),
         code_format=ArchivalCodeFormat(
             settings.arrangement.code_template, settings.arrangement.piece_width

@@ -31,7 +31,8 @@ class FondsSettings(BaseModel):
 class CategorySettings(BaseModel):
     code: str = Field(pattern=r"^[A-Z]{2}$")
     name: str
-    schema_name: str = "dat46_ws"
+    # An element-set TOML file for this category; None = the packaged one (文书 WS).
+    schema_file: Path | None = None
 
 
 class StorageSettings(BaseModel):

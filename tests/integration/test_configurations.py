@@ -50,3 +50,33 @@ def test_dat13_template_and_second_fonds(tmp_path: Path, db_url: str) -> None:
         assert exc.value.problems[0].field == "fonds"
     finally:
         c.close()
+
+
+def test_a_second_category_with_its_own_element_set(tmp_path: Path, sqlite_url: str) -> None:
+    packaged = Path(__file__).resolve().parents[2] / "src/dangan/metadata/data/dat46_ws.toml"
+    kj = tmp_path / "kj.toml"
+    kj.write_text(
+        packaged.read_text(encoding="utf-8").replace('category = "WS"', 'category = "KJ"', 1),
+        encoding="utf-8",
+    )
+    c = new_instance(
+        tmp_path / "inst",
+        sqlite_url,
+        categories=[
+            {"code": "WS", "name": "文书"},
+            {"code": "KJ", "name": "科技", "schema_file": kj},
+        ],
+    )
+    try:
+        sub = notice(tmp_path / "in", 1)
+        sub = Submission(sub.source_system, sub.source_id, sub.metadata, sub.files, category="KJ")
+        assert archive_submission(c, sub)["archival_code"] == "Z109-KJ·2024-D30-BGS-0001"
+        unknown = notice(tmp_path / "in", 2)
+        unknown = Submission(
+            unknown.source_system, unknown.source_id, unknown.metadata, unknown.files, category="KU"
+        )
+        with pytest.raises(InvalidInputError) as exc:
+            archive_submission(c, unknown)
+        assert exc.value.problems[0].code == "unknown_category"
+    finally:
+        c.close()

@@ -12,6 +12,8 @@ from dangan.cli.common import console, print_json, run
 from dangan.cli.container import open_container
 from dangan.ledger.usecases import prove_entry, sign_checkpoint, verify_ledger
 
+TRUSTED = {"sm": ("sm3", "sm2-sm3"), "intl": ("sha256", "ed25519")}
+
 ledger_app = typer.Typer(help="审计账本 / audit ledger", no_args_is_help=True)
 
 
@@ -50,6 +52,7 @@ def prove(
 def check(
     proof: Path,
     public_key: Annotated[str, typer.Option(help="公钥（十六进制）/ public key hex")],
+    suite: Annotated[str, typer.Option(help="信任的算法套件 / trusted suite: sm | intl")] = "sm",
 ) -> None:
     """外部验证证明（无需数据库）/ check a proof with the public key only (no database)."""
     from dangan.crypto import hash_with, verifier_for

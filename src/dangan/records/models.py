@@ -38,7 +38,6 @@ class Category(Base):
 
     code: Mapped[str] = mapped_column(String(2), primary_key=True)
     name: Mapped[str] = mapped_column(String(50))
-    schema_name: Mapped[str] = mapped_column(String(50))
 
 
 class PieceCounter(Base):

@@ -79,7 +79,7 @@ def _measure(c: Container, sub: Submission) -> tuple[dict[str, Any], list[FileFa
         problems.append(
             Problem("fonds", "unknown_fonds", f"未配置的全宗号：{fonds}", f"unknown fonds {fonds}")
         )
-    if sub.category not in c.schemas.categories():
+    if sub.category not in {cat.code for cat in c.settings.categories}:
         problems.append(
             Problem(
                 "category",
@@ -448,4 +448,4 @@ def ensure_reference_data(c: Container) -> None:
                 session.add(Fonds(code=f.code, name=f.name))
         for cat in c.settings.categories:
             if session.get(Category, cat.code) is None:
-                session.add(Category(code=cat.code, name=cat.name, schema_name=cat.schema_name))
+                session.add(Category(code=cat.code, name=cat.name))

@@ -32,7 +32,6 @@ def upgrade() -> None:
         "categories",
         sa.Column("code", sa.String(length=2), nullable=False),
         sa.Column("name", sa.String(length=50), nullable=False),
-        sa.Column("schema_name", sa.String(length=50), nullable=False),
         sa.PrimaryKeyConstraint("code", name=op.f("pk_categories")),
     )
     op.create_table(

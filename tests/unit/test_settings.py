@@ -1,0 +1,61 @@
+"""Settings: a TOML file, DANGAN_* variables over it, validated once with clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dangan.core.errors import ConfigurationError
+from dangan.settings import load_settings
+
+
+@pytest.fixture
+def toml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "dangan.toml"
+    path.write_text(
+        'data_dir = "/srv/a"\ncrypto_suite = "intl"\n'
+        '[storage]\nroots = ["x", "/abs/y"]\nmax_file_bytes = 1000\n'
+        "[arrangement]\npiece_width = 5\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("DANGAN_CONFIG", str(path))
+    for var in ("DANGAN_DATA_DIR", "DANGAN_CRYPTO_SUITE", "DANGAN_STORAGE__MAX_FILE_BYTES"):
+        monkeypatch.delenv(var, raising=False)
+    return path
+
+
+def test_toml_file_is_read(toml: Path) -> None:
+    s = load_settings()
+    assert s.crypto_suite == "intl"
+    assert s.arrangement.piece_width == 5
+    assert s.resolved_storage_roots == [Path("/srv/a/x"), Path("/abs/y")]
+    assert s.resolved_database_url == "sqlite:////srv/a/dangan.db"
+    assert s.resolved_key_dir == Path("/srv/a/keys")
+
+
+def test_environment_overrides_file(toml: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DANGAN_CRYPTO_SUITE", "sm")
+    monkeypatch.setenv("DANGAN_STORAGE__MAX_FILE_BYTES", "42")
+    s = load_settings()
+    assert s.crypto_suite == "sm"
+    assert s.storage.max_file_bytes == 42
+    assert s.storage.roots == ["x", "/abs/y"]  # the rest of the section still from the file
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"crypto_suite": "rsa"}, "crypto_suite"),
+        ({"storage": {"roots": ["only-one"]}}, "storage.roots"),
+        ({"storage": {"max_file_bytes": 0}}, "storage.max_file_bytes"),
+        ({"default_fonds": "Q999"}, "default_fonds"),
+        ({"no_such_setting": 1}, "no_such_setting"),
+    ],
+)
+def test_bad_values_name_the_field(toml: Path, overrides: dict[str, object], field: str) -> None:
+    with pytest.raises(ConfigurationError) as exc:
+        load_settings(**overrides)
+    assert exc.value.code == "bad_settings"
+    assert field.split(".", maxsplit=1)[0] in exc.value.en
+    assert "配置有误" in exc.value.zh
