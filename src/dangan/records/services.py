@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dangan.bootstrap import Container
@@ -36,6 +35,7 @@ from dangan.records.domain import (
     record_id_for,
     submission_digest,
 )
+from dangan.records.locks import source_lock
 from dangan.records.models import (
     STATUS_ARCHIVED,
     STATUS_PENDING,
@@ -116,9 +116,10 @@ def _placement(
     return Placement(fonds, category, year, str(result.retention), result.org), info
 
 
-def prepare(c: Container, sub: Submission) -> Prepared:
-    """Everything that happens before the transaction; raises on bad input, writes only content."""
-    metadata, facts = _measure(c, sub)
+def prepare(
+    c: Container, sub: Submission, metadata: dict[str, Any], facts: list[FileFacts]
+) -> Prepared:
+    """Classify and put the content on every replica: the last step before the transaction."""
     fonds = sub.fonds or c.settings.default_fonds
     record_id = record_id_for(sub.source_system, sub.source_id)
     placement, info = _placement(c, fonds, sub.category, metadata)
@@ -160,25 +161,17 @@ def _idempotent_answer(session: Session, rec: Record, digest: str | None) -> Rec
 
 def archive_submission(c: Container, sub: Submission) -> Receipt:
     """Archive one submission; idempotent per (source system, source id)."""
-    with c.sessions() as session:
-        rec = _existing(session, sub)
-        if rec is not None:
-            _metadata, facts = _measure(c, sub)
-            return _idempotent_answer(session, rec, submission_digest(_metadata, facts))
-    prep = prepare(c, sub)
-    try:
-        with c.sessions.begin() as session:
-            rec = _existing(session, sub)
-            if rec is not None:  # a concurrent twin committed first
-                return _idempotent_answer(session, rec, prep.digest)
-            receipt = _commit(c, session, sub, prep)
-    except IntegrityError:
+    metadata, facts = _measure(c, sub)  # every check first: bad input writes nothing
+    record_id = record_id_for(sub.source_system, sub.source_id)
+    with source_lock(c, record_id):
         with c.sessions() as session:
             rec = _existing(session, sub)
-            if rec is None:
-                raise
-            return _idempotent_answer(session, rec, prep.digest)
-    packaging.drain_outbox(c, record_id=prep.record_id)
+            if rec is not None:
+                return _idempotent_answer(session, rec, submission_digest(metadata, facts))
+        prep = prepare(c, sub, metadata, facts)
+        with c.sessions.begin() as session:
+            receipt = _commit(c, session, sub, prep)
+    packaging.drain_outbox(c, record_id=record_id)
     return receipt
 
 
