@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine, MetaData, select, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from dangan.bootstrap import Container, bootstrap
 from dangan.crypto import init_keys
 from dangan.db.engine import make_engine
 from dangan.db.migrate import upgrade
+from dangan.ledger import mirror
 from dangan.records.models import Record
 from dangan.records.packaging import drain_outbox
 from dangan.records.rebuild import RebuildReport, rebuild_catalogue
@@ -51,6 +54,8 @@ def recover_instance(c: Container | None = None) -> dict[str, Any]:
     """Finish outbox work, then discard staged content no committed record owns."""
     c = c or bootstrap()
     drained = drain_outbox(c)
+    with c.sessions() as session:  # bring the ledger copies fully up to date
+        mirror.export(session, [r.store for r in c.roots])
     with c.sessions() as session:
         known = set(session.scalars(select(Record.id)))
     discarded = []
@@ -88,6 +93,10 @@ def reset_catalogue(c: Container) -> None:
 def rebuild_from_storage(progress: Callable[[int, int], None] | None = None) -> RebuildReport:
     c = bootstrap()
     try:
+        # If the database is still there, bring the ledger copies up to date first; if it is
+        # lost or damaged, storage is all there is.
+        with contextlib.suppress(SQLAlchemyError):
+            recover_instance(c)
         reset_catalogue(c)
         return rebuild_catalogue(c, progress)
     finally:

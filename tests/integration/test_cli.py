@@ -62,6 +62,8 @@ def test_demo_search_show_verify_and_ledger(cli: CliRunner, tmp_path: Path) -> N
     rebuilt = cli.invoke(app, ["rebuild", "--yes"])
     assert rebuilt.exit_code == 0, rebuilt.output
     assert "重建 rebuilt 8" in rebuilt.output
+    after = _json(cli.invoke(app, ["ledger", "verify"]).output)
+    assert after["size"] == 9  # all 8 events restored from the storage copy, plus the rebuild
     assert _json(cli.invoke(app, ["search", "通知", "--json"]).output)["total"] == found["total"]
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import ocfl
 import pytest
 
-from dangan.core.errors import ConflictError, IntegrityFailure, InvalidInputError
+from dangan.core.errors import ConflictError, IntegrityFailure, InvalidInputError, NotFoundError
 from dangan.storage import (
     FileDigests,
     FileInfo,
@@ -54,10 +54,13 @@ def root_dir(r: OcflStorageRoot) -> Path:
     return r.store.root  # type: ignore[attr-defined,no-any-return]
 
 
-def write_v1(r: OcflStorageRoot, oid: str = "dangan:rec-1", **kw: Any) -> dict[str, Any]:
+def write_v1(
+    r: OcflStorageRoot, oid: str = "dangan:rec-1", *, stage: bool = True, **kw: Any
+) -> dict[str, Any]:
     main, attach = b"%PDF-1.7 main", b"PK docx attachment"
-    r.stage_content(oid, 1, MAIN, main)
-    r.stage_content(oid, 1, ATTACH, io.BytesIO(attach))
+    if stage:
+        r.stage_content(oid, 1, MAIN, main)
+        r.stage_content(oid, 1, ATTACH, io.BytesIO(attach))
     return r.write_version(
         oid,
         1,
@@ -170,6 +173,20 @@ def test_crash_after_version_inventory_is_finished_by_rerun(root: OcflStorageRoo
     write_v1_inputs_again = write_v1  # staging again overwrites with the same bytes
     write_v1_inputs_again(root)
     assert root.list_objects() == ["dangan:rec-1"]
+    assert validate(root_dir(root))[0]
+
+
+def test_crash_between_root_inventory_and_its_sidecar_is_finished_by_rerun(
+    root: OcflStorageRoot,
+) -> None:
+    """Seen under SIGKILL: the root inventory renamed into place, its sidecar not yet."""
+    write_v1(root)
+    d = root_dir(root) / object_root_path("dangan:rec-1")
+    (d / "inventory.json.sha512").unlink()
+    with pytest.raises(NotFoundError):
+        root.read_inventory("dangan:rec-1")
+    write_v1(root, stage=False)  # the outbox re-runs the same write
+    assert root.read_inventory("dangan:rec-1")["head"] == "v1"
     assert validate(root_dir(root))[0]
 
 

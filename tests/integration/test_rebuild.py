@@ -13,11 +13,12 @@ from dangan.ledger import mirror
 from dangan.ledger.models import LedgerEntry
 from dangan.records.domain import IncomingFile, Submission
 from dangan.records.models import CheckReport, PieceCounter, Record
+from dangan.records.packaging import MIRROR_BATCH
 from dangan.records.rebuild import rebuild_catalogue
 from dangan.records.review import confirm
 from dangan.records.services import archive_submission
 from dangan.search.services import search_records
-from dangan.setup import reset_catalogue
+from dangan.setup import recover_instance, reset_catalogue
 from tests.archive_kit import UNCLASSIFIABLE, new_instance, notice, write_doc
 
 
@@ -88,6 +89,7 @@ def test_drop_database_and_rebuild_from_storage(tmp_path: Path, db_url: str) -> 
             c, Submission("oa", "Q2", dict(UNCLASSIFIABLE), [IncomingFile(path2, path2.name)])
         )
         confirm(c, queued2["record_id"], retention="D10", org="BGS", actor="archivist")
+        recover_instance(c)  # an orderly state: the ledger copies fully up to date
         before = snapshot(c)
         assert len(before["records"]) == 6
 
@@ -119,6 +121,7 @@ def test_tampered_ledger_copy_is_caught_after_rebuild(tmp_path: Path, sqlite_url
     try:
         for n in range(1, 6):
             archive_submission(c, notice(tmp_path / "in", n))
+        recover_instance(c)
         for root in c.roots:  # an intruder edits entry 2 in every copy
             store = root.store
             key = mirror.entry_key(2)
@@ -131,5 +134,23 @@ def test_tampered_ledger_copy_is_caught_after_rebuild(tmp_path: Path, sqlite_url
         assert 2 in {p.seq for p in report.problems} or any(
             p.seq_range and p.seq_range[0] <= 2 < p.seq_range[1] for p in report.problems
         )
+    finally:
+        c.close()
+
+
+def test_ledger_copy_lags_by_less_than_a_batch(tmp_path: Path, sqlite_url: str) -> None:
+    c = new_instance(tmp_path / "inst", sqlite_url)
+    try:
+        for n in range(1, MIRROR_BATCH + 4):
+            archive_submission(c, notice(tmp_path / "in", n))
+            with c.sessions() as s:
+                size = c.ledger.size(s)
+            for root in c.roots:
+                copied = (
+                    json.loads(root.store.get(mirror.HEAD))["size"]
+                    if root.store.exists(mirror.HEAD)
+                    else 0
+                )
+                assert 0 <= size - copied < MIRROR_BATCH
     finally:
         c.close()

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from dangan.bootstrap import Container
 
 FILES_DIR = "files"
+# Ledger entries are copied to the storage roots in batches (see ledger.mirror.export).
+MIRROR_BATCH = 16
 
 
 def logical_path(name: str) -> str:
@@ -153,5 +155,5 @@ def drain_outbox(c: Container, record_id: str | None = None, limit: int | None =
             raise
         done += len(group)
     with c.sessions() as session:
-        mirror.export(session, [r.store for r in c.roots])
+        mirror.export(session, [r.store for r in c.roots], min_batch=MIRROR_BATCH)
     return done

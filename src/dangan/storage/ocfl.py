@@ -14,6 +14,7 @@ A crash at any point leaves either staged content without an inventory (reported
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -146,7 +147,18 @@ class OcflStorageRoot:
         root = self.object_root(object_id)
         if not self.store.exists(f"{root}/{INVENTORY}"):
             return None
-        return self.read_inventory(object_id)
+        try:
+            return self.read_inventory(object_id)
+        except (NotFoundError, IntegrityFailure):
+            # A crash between writing the root inventory and its sidecar: the version's own
+            # inventory, written and sealed just before, is whole — resume from it.
+            # Writes are atomic renames, so the root inventory itself is whole, only unsealed.
+            head = int(str(json.loads(self.store.get(f"{root}/{INVENTORY}"))["head"])[1:])
+            for v in (head, head - 1):
+                if v >= 1:
+                    with contextlib.suppress(NotFoundError, IntegrityFailure):
+                        return self.read_inventory(object_id, v)
+            raise
 
     def content_key(self, object_id: str, logical_path: str, version: int | None = None) -> str:
         """The store key holding `logical_path` (for streaming); digest NOT verified.
