@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from dangan.core.errors import DanganError
 from dangan.ledger.domain import TreeBuilder, leaf_hash
 from dangan.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerHead, LedgerNode
-from dangan.ledger.services import Ledger
+from dangan.ledger.services import Ledger, event_target
 from dangan.storage.interfaces import BlobStore
 
 PREFIX = "extensions/dangan-ledger"
@@ -116,6 +116,7 @@ def restore(session: Session, ledger: Ledger, store: BlobStore) -> int:
                     "seq": seq,
                     "event": data.decode("utf-8"),
                     "leaf_hash": digest,
+                    "target": event_target(event),
                     "created_at": datetime.fromisoformat(str(event["at"]).replace("Z", "+00:00")),
                 }
             ],

@@ -34,6 +34,8 @@ class LedgerEntry(Base):
     event: Mapped[str] = mapped_column(Text)
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Copied out of the event for look-ups (a record's history); the event text stays the truth.
+    target: Mapped[str | None] = mapped_column(String(200), index=True)
 
 
 class LedgerNode(Base):

@@ -159,6 +159,11 @@ class VerifyReport:
         }
 
 
+def event_target(event: Mapping[str, Any]) -> str | None:
+    target = event.get("target")
+    return str(target)[:200] if target not in (None, "") else None
+
+
 def _trailing_ones(n: int) -> int:
     return ((n ^ (n + 1)).bit_length()) - 1
 
@@ -199,6 +204,7 @@ class Ledger:
                     "event": data.decode("utf-8"),
                     "leaf_hash": digest,
                     "created_at": utcnow(),
+                    "target": event_target(clean),
                 }
             ],
         )

@@ -62,8 +62,10 @@ def upgrade() -> None:
         sa.Column("event", sa.Text(), nullable=False),
         sa.Column("leaf_hash", sa.LargeBinary(length=32), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("target", sa.String(length=200), nullable=True),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_ledger_entries")),
     )
+    op.create_index(op.f("ix_ledger_entries_target"), "ledger_entries", ["target"], unique=False)
     op.create_table(
         "ledger_head",
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
