@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from dangan.access.models import RecordAccess
 from dangan.bootstrap import Container
 from dangan.ledger import mirror
 from dangan.ledger.models import LedgerEntry
@@ -72,7 +73,17 @@ def snapshot(c: Container) -> dict[str, Any]:
             (p.fonds, p.category, p.year, p.retention, p.org, p.last_piece)
             for p in s.scalars(select(PieceCounter))
         )
-    return {"records": records, "counters": counters, "reports": reports, "ledger": ledger}
+        access = sorted(
+            (a.record_id, a.security_classification, a.openness, a.owner_department_id)
+            for a in s.scalars(select(RecordAccess))
+        )
+    return {
+        "records": records,
+        "counters": counters,
+        "reports": reports,
+        "ledger": ledger,
+        "access": access,
+    }
 
 
 def test_drop_database_and_rebuild_from_storage(tmp_path: Path, db_url: str) -> None:
@@ -94,7 +105,13 @@ def test_drop_database_and_rebuild_from_storage(tmp_path: Path, db_url: str) -> 
         assert len(before["records"]) == 6
 
         reset_catalogue(c)  # as if the database were lost
-        assert snapshot(c) == {"records": {}, "counters": [], "reports": [], "ledger": []}
+        assert snapshot(c) == {
+            "records": {},
+            "counters": [],
+            "reports": [],
+            "ledger": [],
+            "access": [],
+        }
 
         report = rebuild_catalogue(c)
         assert report.records == 6

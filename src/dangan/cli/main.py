@@ -13,6 +13,8 @@ from rich.table import Table
 from dangan.cli.common import console, print_json, run
 from dangan.cli.container import open_container
 from dangan.cli.ledger import ledger_app
+from dangan.systems.cli import token_app
+from dangan.web.cli_serve import serve
 
 app = typer.Typer(
     help="Dangan 档案 — 电子档案管理系统 / electronic records archive",
@@ -22,6 +24,8 @@ app = typer.Typer(
 queue_app = typer.Typer(help="待整理队列 / review queue", no_args_is_help=True)
 app.add_typer(queue_app, name="queue")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(token_app, name="token")
+app.command()(serve)
 
 
 def _progress() -> Progress:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dangan.access.models
 import dangan.ledger.models
-import dangan.records.models  # noqa: F401
+import dangan.records.models
+import dangan.systems.models  # noqa: F401
 from dangan.db.base import Base
 
 metadata = Base.metadata

@@ -20,6 +20,7 @@ from dangan.core.errors import InvalidInputError, Problem
 from dangan.db.locking import for_update
 from dangan.ledger.models import LedgerEntry
 from dangan.metadata import validate
+from dangan.records.access_link import link_access
 from dangan.records.domain import display_value
 from dangan.records.models import OutboxItem, Record, RecordVersion
 from dangan.records.packaging import drain_outbox
@@ -99,6 +100,7 @@ def edit_metadata(
         rec.document_number = display_value(meta.get("document_number"))
         rec.author = display_value(meta.get("author"))
         rec.doc_date = display_value(meta.get("date"))
+        link_access(session, rec.id, rec.fonds_code, meta, rec.org_code)
         c.ledger.append(
             session,
             {

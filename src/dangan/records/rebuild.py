@@ -26,6 +26,7 @@ from dangan.core.errors import DanganError
 from dangan.crypto import verify_signature
 from dangan.ledger import mirror
 from dangan.ledger.models import LedgerEntry
+from dangan.records.access_link import link_access
 from dangan.records.domain import display_value, package_manifest
 from dangan.records.models import (
     STATUS_ARCHIVED,
@@ -157,6 +158,8 @@ def rebuild_catalogue(
             session.add(rec)
             session.flush()
             session.add(RecordText(record_id=rec.id, text=text))
+            head_meta = versions[-1][0]["metadata"]
+            link_access(session, rec.id, rec.fonds_code, head_meta, rec.org_code)
             checks = versions[0][0].get("receipt_checks")
             if checks:
                 session.add(

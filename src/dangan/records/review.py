@@ -17,6 +17,7 @@ from dangan.core.canonical import canonical_json
 from dangan.core.clock import iso, utcnow
 from dangan.core.errors import ConflictError, InvalidInputError, Problem
 from dangan.db.locking import for_update
+from dangan.records.access_link import link_access
 from dangan.records.arrangement import Placement, assign_code
 from dangan.records.models import STATUS_ARCHIVED, STATUS_PENDING, OutboxItem, Record, RecordVersion
 from dangan.records.packaging import drain_outbox
@@ -155,6 +156,7 @@ def confirm(
             },
         )
         rec.ledger_seq = appended.seq
+        link_access(session, rec.id, rec.fonds_code, meta, org_code)
         for kind in ("package", "index"):
             session.add(
                 OutboxItem(kind=kind, record_id=rec.id, version=new_version, created_at=now_dt)

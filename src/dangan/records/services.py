@@ -25,6 +25,7 @@ from dangan.core.errors import ConflictError, InvalidInputError, NotFoundError, 
 from dangan.integrity.domain import ReceiptFacts, receipt_report
 from dangan.metadata import classify, validate
 from dangan.records import packaging
+from dangan.records.access_link import link_access
 from dangan.records.arrangement import Placement, assign_code
 from dangan.records.domain import (
     FileFacts,
@@ -305,6 +306,7 @@ def _commit(c: Container, session: Session, sub: Submission, prep: Prepared) -> 
         )
     )
     session.flush()  # the record row first: the rows below reference it
+    link_access(session, rec.id, prep.fonds, meta, prep.placement.org if prep.placement else None)
     session.add(RecordText(record_id=rec.id, text="\n".join(f.text for f in prep.files)))
     session.add(
         CheckReport(

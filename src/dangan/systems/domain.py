@@ -1,0 +1,137 @@
+"""Rules for system tokens: format, hashing, scopes, auth errors and a rate limiter.
+
+A token is `dgn_<id>_<secret>`; only sha256 of the whole string is stored, so a database
+dump does not let anyone submit. The id lets lookup be by primary key, then the hash is
+compared in constant time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from dangan.core.errors import DanganError
+
+SCOPE_SUBMIT = "submit"
+SCOPE_READ_CATALOGUE = "read_catalogue"
+SCOPES = (SCOPE_SUBMIT, SCOPE_READ_CATALOGUE)
+PREFIX = "dgn"
+_DUMMY_HASH = hashlib.sha256(b"dgn_dummy").hexdigest()
+
+
+@dataclass
+class AuthError(DanganError):
+    """Authentication or authorisation failed; `status` is 401, 403 or 429."""
+
+    status: int = 401
+    retry_after: int | None = None
+
+
+def new_token_id() -> str:
+    return secrets.token_hex(8)
+
+
+def new_plaintext(token_id: str) -> str:
+    return f"{PREFIX}_{token_id}_{secrets.token_urlsafe(32)}"
+
+
+def token_hash(plaintext: str) -> str:
+    return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
+
+
+def token_id_of(plaintext: str) -> str | None:
+    """The id part of a well-formed token, else None. The secret may itself contain '_'."""
+    parts = plaintext.split("_", 2)
+    if len(parts) != 3 or parts[0] != PREFIX or not parts[2]:
+        return None
+    tid = parts[1]
+    if len(tid) != 16 or any(ch not in "0123456789abcdef" for ch in tid):
+        return None
+    return tid
+
+
+def hash_matches(plaintext: str, stored: str | None) -> bool:
+    """Constant-time; with no stored hash we still compare, so timing does not tell."""
+    return hmac.compare_digest(token_hash(plaintext), stored or _DUMMY_HASH) and bool(stored)
+
+
+def check_scopes(requested: Iterable[str]) -> list[str]:
+    out = sorted(set(requested))
+    unknown = [s for s in out if s not in SCOPES]
+    if unknown or not out:
+        from dangan.core.errors import InvalidInputError, Problem
+
+        raise InvalidInputError.of(
+            [
+                Problem(
+                    "scope",
+                    "unknown_scope",
+                    f"未知或缺少权限范围：{', '.join(unknown) or '（无）'}；"
+                    f"可选 {', '.join(SCOPES)}",
+                    f"unknown or missing scope: {', '.join(unknown) or '(none)'}; "
+                    f"choose from {', '.join(SCOPES)}",
+                )
+            ]
+        )
+    return out
+
+
+def denied(code: str) -> AuthError:
+    texts = {
+        "token_missing": ("缺少访问令牌（Authorization: Bearer …）", "missing bearer token", 401),
+        "token_invalid": ("访问令牌无效", "the token is not valid", 401),
+        "token_revoked": ("访问令牌已吊销", "the token was revoked", 401),
+        "scope_missing": ("访问令牌无此操作权限", "the token lacks the scope for this", 403),
+    }
+    zh, en, status = texts[code]
+    return AuthError(code=code, zh=zh, en=en, status=status)
+
+
+class SlidingWindowLimiter:
+    """Requests per token in the last 60 s, kept in this process's memory.
+
+    Limitation: each worker process counts on its own, so with N workers a token can make up
+    to N × its limit; restarts forget the window. Good enough to stop a runaway connector.
+    """
+
+    def __init__(self, window: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.window = window
+        self._clock = clock
+        self._hits: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, key: str, limit: int) -> None:
+        """Count one request; raise AuthError(429) with Retry-After when over the limit."""
+        if limit <= 0:
+            return  # 0 = unlimited
+        now = self._clock()
+        with self._lock:
+            hits = self._hits.setdefault(key, deque())
+            while hits and hits[0] <= now - self.window:
+                hits.popleft()
+            if len(hits) >= limit:
+                retry = max(1, int(hits[0] + self.window - now + 0.999))
+                raise AuthError(
+                    code="rate_limited",
+                    zh=f"请求过于频繁：每分钟上限 {limit} 次，请 {retry} 秒后重试",
+                    en=f"too many requests: limit {limit}/min; retry in {retry} s",
+                    status=429,
+                    retry_after=retry,
+                )
+            hits.append(now)
+
+
+def sign_notice(key: str, body: bytes) -> str:
+    """The X-Dangan-Signature value: HMAC-SHA256 over the exact body bytes."""
+    return "sha256=" + hmac.new(key.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+def verify_notice(key: str, body: bytes, signature: str) -> bool:
+    """For receivers (and tests): constant-time check of X-Dangan-Signature."""
+    return hmac.compare_digest(sign_notice(key, body), signature)

@@ -1,0 +1,553 @@
+"""Access use cases on SQLite and PostgreSQL: 三员分立, sign-in with lockout, sessions, TOTP,
+grants, the ledger trail of each, and the SQL filter agreeing with `decide`."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyotp
+import pytest
+from argon2 import PasswordHasher, Type
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dangan.access import passwords
+from dangan.access import services as svc
+from dangan.access.models import RecordAccess, User
+from dangan.access.passwords import needs_rehash
+from dangan.access.policy import decide
+from dangan.bootstrap import Container
+from dangan.core.errors import ConflictError, InvalidInputError
+from dangan.ledger.models import LedgerEntry
+from dangan.records.models import Record
+from tests.archive_kit import new_instance
+
+T0 = datetime(2030, 6, 1, 9, 0, tzinfo=UTC)
+PW = "Archive-2024!"
+
+
+@dataclass
+class World:
+    c: Container
+    sysadmin: User
+    secadmin: User
+    auditor: User
+    archivist: User
+    head: User
+    staff: User
+    other_staff: User
+    own: int
+    child: int
+    other: int
+
+
+def events(c: Container, since: int = 0) -> list[dict[str, Any]]:
+    with c.sessions() as s:
+        rows = s.scalars(
+            select(LedgerEntry.event).where(LedgerEntry.seq >= since).order_by(LedgerEntry.seq)
+        )
+        return [json.loads(r) for r in rows]
+
+
+def get_user(s: Session, user_id: int) -> User:
+    user = s.get(User, user_id)
+    assert user is not None
+    return user
+
+
+def ledger_size(c: Container) -> int:
+    with c.sessions() as s:
+        return c.ledger.size(s)
+
+
+@pytest.fixture
+def world(tmp_path: Path, db_url: str) -> Iterator[World]:
+    c = new_instance(tmp_path / "inst", db_url)
+    admins = {
+        role: svc.bootstrap_account(
+            c, username=role.replace("_", ""), display_name=role, password=PW, role=role, now=T0
+        )
+        for role in ("sysadmin", "security_admin", "auditor")
+    }
+    sa = admins["sysadmin"]
+    own = svc.create_department(c, sa, code="BGS", name="办公室", now=T0)
+    child = svc.create_department(c, sa, code="BGS-MS", name="秘书科", parent_id=own.id, now=T0)
+    other = svc.create_department(c, sa, code="CWC", name="财务处", now=T0)
+
+    def user(name: str, dept: int, *roles: str) -> User:
+        u = svc.create_user(
+            c, sa, username=name, display_name=name, password=PW, department_id=dept, now=T0
+        )
+        for r in roles:
+            svc.assign_role(c, sa, u.id, r, now=T0)
+        svc.set_clearance(c, admins["security_admin"], u.id, "秘密", now=T0)
+        return u
+
+    w = World(
+        c=c,
+        sysadmin=sa,
+        secadmin=admins["security_admin"],
+        auditor=admins["auditor"],
+        archivist=user("archivist1", own.id, "archivist"),
+        head=user("head1", own.id, "department_head"),
+        staff=user("staff1", own.id, "staff"),
+        other_staff=user("staff2", other.id, "staff"),
+        own=own.id,
+        child=child.id,
+        other=other.id,
+    )
+    yield w
+    c.close()
+
+
+def add_record(c: Container, cls: str, openness: str, owner: int | None) -> str:
+    rid = str(uuid.uuid4())
+    with c.sessions.begin() as s:
+        s.add(
+            Record(
+                id=rid,
+                fonds_code="Z109",
+                category_code="WS",
+                status="archived",
+                title=f"{cls}{openness}",
+                source_system="test",
+                source_id=rid,
+                submission_digest="0" * 64,
+                version=1,
+                received_at=T0,
+                classification_json="{}",
+            )
+        )
+        s.flush()
+        s.add(
+            RecordAccess(
+                record_id=rid,
+                security_classification=cls,
+                openness=openness,
+                owner_department_id=owner,
+            )
+        )
+    return rid
+
+
+# --- 三员分立 and permissions ------------------------------------------------------------------
+
+
+def test_separation_of_duties_is_refused_and_recorded(world: World) -> None:
+    c = world.c
+    start = ledger_size(c)
+    with pytest.raises(svc.SeparationOfDuties) as err:
+        svc.assign_role(c, world.sysadmin, world.sysadmin.id, "security_admin", now=T0)
+    assert err.value.code == "separation_of_duties"
+    assert "三员分立" in err.value.zh
+    assert "separation of duties" in err.value.en
+    with pytest.raises(svc.SeparationOfDuties):
+        svc.assign_role(c, world.sysadmin, world.auditor.id, "archivist", now=T0)
+    with pytest.raises(svc.SeparationOfDuties):
+        svc.assign_role(c, world.sysadmin, world.archivist.id, "auditor", now=T0)
+
+    trail = events(c, start)
+    assert [(e["type"], e["outcome"], e["details"]["reason"]) for e in trail] == [
+        ("access.role_assigned", "denied", "separation_of_duties")
+    ] * 3
+    with c.sessions() as s:
+        assert svc.load_subject(s, world.auditor).roles == {"auditor"}
+
+
+def test_refused_for_permission_is_recorded_as_denied(world: World) -> None:
+    c = world.c
+    start = ledger_size(c)
+    with pytest.raises(svc.AccessDenied) as err:
+        svc.create_user(c, world.staff, username="mallory", display_name="M", password=PW, now=T0)
+    assert err.value.code == "role_not_permitted"
+    with pytest.raises(svc.AccessDenied):
+        svc.set_clearance(c, world.sysadmin, world.staff.id, "绝密", now=T0)  # only 安全保密管理员
+    with pytest.raises(svc.AccessDenied):
+        svc.assign_role(c, world.archivist, world.staff.id, "archivist", now=T0)
+    trail = events(c, start)
+    assert [(e["type"], e["actor"], e["outcome"]) for e in trail] == [
+        ("access.user_created", "staff1", "denied"),
+        ("access.clearance_set", "sysadmin", "denied"),
+        ("access.role_assigned", "archivist1", "denied"),
+    ]
+    with c.sessions() as s:
+        assert s.scalar(select(User.id).where(User.username == "mallory")) is None
+        assert get_user(s, world.staff.id).clearance == "秘密"
+
+
+def test_bad_input_writes_nothing(world: World) -> None:
+    c = world.c
+    start = ledger_size(c)
+    with pytest.raises(InvalidInputError) as err:
+        svc.create_user(c, world.sysadmin, username="x", display_name="", password="short", now=T0)
+    codes = {(p.field, p.code) for p in err.value.problems}
+    assert ("username", "bad_username") in codes
+    assert ("display_name", "required") in codes
+    assert ("password", "password_too_short") in codes
+    with pytest.raises(InvalidInputError):
+        svc.create_user(c, world.sysadmin, username="staff1", display_name="d", password=PW)
+    with pytest.raises(InvalidInputError):
+        svc.set_clearance(c, world.secadmin, world.staff.id, "顶级", now=T0)
+    with pytest.raises(InvalidInputError):
+        svc.create_department(c, world.sysadmin, code="BGS", name="重复", now=T0)
+    assert ledger_size(c) == start
+
+
+def test_admin_actions_are_on_the_ledger(world: World) -> None:
+    types = [(e["type"], e["outcome"]) for e in events(world.c)]
+    assert ("access.department_created", "success") in types
+    assert ("access.user_created", "success") in types
+    assert ("access.role_assigned", "success") in types
+    assert ("access.clearance_set", "success") in types
+    svc.revoke_role(world.c, world.sysadmin, world.head.id, "department_head", now=T0)
+    last = events(world.c)[-1]
+    assert (last["type"], last["actor"], last["target"]) == (
+        "access.role_revoked",
+        "sysadmin",
+        f"user:{world.head.id}",
+    )
+
+
+def test_bootstrap_account_only_once_per_role(world: World) -> None:
+    with pytest.raises(ConflictError):
+        svc.bootstrap_account(
+            world.c, username="sysadmin2", display_name="x", password=PW, role="sysadmin"
+        )
+
+
+# --- sign-in -----------------------------------------------------------------------------------
+
+
+def test_sign_in_success_and_sign_out(world: World) -> None:
+    c = world.c
+    start = ledger_size(c)
+    token, user = svc.sign_in(c, "staff1", PW, ip="10.0.0.1", user_agent="pytest", now=T0)
+    assert user.id == world.staff.id
+    assert len(token) >= 43
+    assert svc.resolve_session(c, token, "10.0.0.1", now=T0 + timedelta(minutes=1)).id == user.id
+    svc.sign_out(c, token, ip="10.0.0.1", now=T0 + timedelta(minutes=2))
+    with pytest.raises(svc.SessionExpired):
+        svc.resolve_session(c, token, now=T0 + timedelta(minutes=3))
+    trail = events(c, start)
+    assert [(e["type"], e["actor"], e["outcome"]) for e in trail] == [
+        ("auth.sign_in", "staff1", "success"),
+        ("auth.sign_out", "staff1", "success"),
+    ]
+    assert trail[0]["details"] == {"ip": "10.0.0.1", "user_agent": "pytest"}
+
+
+def test_the_token_is_stored_hashed(world: World) -> None:
+    from dangan.access.models import AuthSession
+
+    token, _ = svc.sign_in(world.c, "staff1", PW, now=T0)
+    with world.c.sessions() as s:
+        stored = s.scalars(select(AuthSession.token_hash)).all()
+    assert token.encode() not in [bytes(h) for h in stored]
+    assert len(stored) == 1
+    assert len(stored[0]) == 32
+
+
+def test_lockout_after_five_failures(world: World) -> None:
+    c = world.c
+    start = ledger_size(c)
+    for i in range(5):
+        with pytest.raises(svc.AuthenticationError) as err:
+            svc.sign_in(c, "staff1", "Wrong-password-1", now=T0 + timedelta(seconds=i))
+        assert err.value.code == "sign_in_failed"
+    # locked: the right password is refused with the same error
+    with pytest.raises(svc.AuthenticationError) as err:
+        svc.sign_in(c, "staff1", PW, now=T0 + timedelta(minutes=9, seconds=59))
+    assert err.value.code == "sign_in_failed"
+    _, user = svc.sign_in(c, "staff1", PW, now=T0 + timedelta(minutes=10, seconds=5))
+    assert user.failed_attempts == 0
+
+    trail = [(e["type"], e["outcome"], e["details"].get("reason")) for e in events(c, start)]
+    assert trail == [
+        *[("auth.sign_in", "failure", "bad_password")] * 4,
+        ("auth.lockout", "success", None),
+        ("auth.sign_in", "failure", "bad_password"),
+        ("auth.sign_in", "failure", "locked"),
+        ("auth.sign_in", "success", None),
+    ]
+
+
+def test_unknown_and_locked_users_look_like_a_wrong_password(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    c = world.c
+    calls: list[str | None] = []
+    real = passwords.verify_password
+
+    def counting(stored: str | None, password: str) -> bool:
+        calls.append(stored)
+        return real(stored, password)
+
+    monkeypatch.setattr(svc, "verify_password", counting)
+    with pytest.raises(svc.AuthenticationError) as unknown:
+        svc.sign_in(c, "nobody", PW, now=T0)
+    with pytest.raises(svc.AuthenticationError) as wrong:
+        svc.sign_in(c, "staff1", "Wrong-password-1", now=T0)
+    assert unknown.value.as_dict() == wrong.value.as_dict()
+    assert len(calls) == 2  # one argon2 verification each, the unknown user's on a dummy
+    assert calls[0] is None
+    last = events(c)[-2]
+    assert (last["actor"], last["outcome"], last["details"]["reason"]) == (
+        "unknown:nobody",
+        "failure",
+        "unknown_user",
+    )
+
+
+def test_idle_and_absolute_expiry(world: World) -> None:
+    c = world.c
+    token, _ = svc.sign_in(c, "staff1", PW, now=T0)
+    t = T0 + timedelta(minutes=29)
+    svc.resolve_session(c, token, now=t)
+    with pytest.raises(svc.SessionExpired) as err:
+        svc.resolve_session(c, token, now=t + timedelta(minutes=30))
+    assert err.value.code == "session_expired"
+
+    short, _ = svc.sign_in(c, "staff1", PW, now=T0, idle_timeout=timedelta(minutes=5))
+    with pytest.raises(svc.SessionExpired):
+        svc.resolve_session(c, short, now=T0 + timedelta(minutes=5))
+
+    busy, _ = svc.sign_in(c, "staff1", PW, now=T0)
+    t = T0
+    while t + timedelta(minutes=20) < T0 + timedelta(hours=12):
+        t += timedelta(minutes=20)
+        svc.resolve_session(c, busy, now=t)
+    with pytest.raises(svc.SessionExpired):
+        svc.resolve_session(c, busy, now=T0 + timedelta(hours=12))
+    with pytest.raises(svc.SessionExpired):
+        svc.resolve_session(c, "not-a-token", now=T0)
+
+
+def test_disabled_users_cannot_sign_in_or_use_sessions(world: World) -> None:
+    c = world.c
+    token, _ = svc.sign_in(c, "staff1", PW, now=T0)
+    with c.sessions.begin() as s:
+        get_user(s, world.staff.id).status = "disabled"
+    with pytest.raises(svc.SessionExpired):
+        svc.resolve_session(c, token, now=T0)
+    with pytest.raises(svc.AuthenticationError):
+        svc.sign_in(c, "staff1", PW, now=T0)
+    assert events(c)[-1]["details"]["reason"] == "disabled"
+
+
+def test_password_rehashed_when_parameters_change(world: World) -> None:
+    c = world.c
+    weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1, type=Type.ID)
+    with c.sessions.begin() as s:
+        get_user(s, world.staff.id).password_hash = weak.hash(PW)
+    svc.sign_in(c, "staff1", PW, now=T0)
+    with c.sessions() as s:
+        stored = get_user(s, world.staff.id).password_hash
+    assert stored is not None
+    assert not needs_rehash(stored)
+
+
+def test_totp(world: World) -> None:
+    c = world.c
+    uri = svc.enroll_totp(c, world.staff, now=T0)
+    secret = pyotp.parse_uri(uri).secret
+    with c.sessions() as s:
+        blob = get_user(s, world.staff.id).totp_secret or b""
+    assert secret.encode() not in blob  # stored encrypted
+
+    # not active until confirmed
+    svc.sign_in(c, "staff1", PW, now=T0)
+    with pytest.raises(InvalidInputError):
+        svc.confirm_totp(c, world.staff, "abcdef", now=T0)  # never a valid code
+    svc.confirm_totp(c, world.staff, pyotp.TOTP(secret).at(T0), now=T0)
+
+    t = T0 + timedelta(minutes=5)
+    with pytest.raises(svc.TotpRequired) as err:
+        svc.sign_in(c, "staff1", PW, now=t)
+    assert err.value.code == "totp_required"
+    with pytest.raises(svc.AuthenticationError):
+        svc.sign_in(c, "staff1", PW, "12345x", now=t)
+    # one step late is still accepted (valid_window=1)
+    late = pyotp.TOTP(secret).at(t - timedelta(seconds=30))
+    svc.sign_in(c, "staff1", PW, late, now=t)
+    # but the same code is not accepted twice
+    with pytest.raises(svc.AuthenticationError):
+        svc.sign_in(c, "staff1", PW, late, now=t)
+    code = pyotp.TOTP(secret).at(t + timedelta(minutes=1))
+    svc.sign_in(c, "staff1", PW, code, now=t + timedelta(minutes=1))
+    reasons = [e["details"].get("reason") for e in events(c) if e["type"] == "auth.sign_in"]
+    assert reasons[-5:] == ["totp_required", "bad_totp", None, "bad_totp", None]
+
+
+# --- grants and the record filter ------------------------------------------------------------
+
+
+def test_grants(world: World) -> None:
+    c = world.c
+    rid = add_record(c, "内部", "控制", world.other)
+    with c.sessions() as s:
+        attrs = svc.record_attrs(s, rid)
+    assert attrs is not None
+    staff = svc.subject_for(c, world.staff, T0)
+    assert decide(staff, "read_content", attrs, T0).reason == "not_in_scope"
+
+    # a head may not grant on another department's record: refused and recorded
+    with pytest.raises(svc.AccessDenied) as err:
+        svc.create_grant(
+            c,
+            world.head,
+            user_id=world.staff.id,
+            record_id=rid,
+            actions=["read_content"],
+            valid_until=T0 + timedelta(days=1),
+            reason="审查",
+            now=T0,
+        )
+    assert err.value.code == "not_in_scope"
+    assert events(c)[-1]["outcome"] == "denied"
+
+    with pytest.raises(InvalidInputError) as bad:
+        svc.create_grant(
+            c,
+            world.archivist,
+            user_id=world.sysadmin.id,
+            record_id=rid,
+            actions=["edit"],
+            valid_until=T0 - timedelta(days=1),
+            reason="",
+            now=T0,
+        )
+    assert {p.code for p in bad.value.problems} == {
+        "not_after_start",
+        "required",
+        "separation_of_duties",
+    }
+
+    g = svc.create_grant(
+        c,
+        world.archivist,
+        user_id=world.staff.id,
+        record_id=rid,
+        actions=["read_content"],
+        valid_until=T0 + timedelta(days=1),
+        reason="审计整改需要",
+        now=T0,
+    )
+    assert g.actions == "read_content,read_metadata"
+    last = events(c)[-1]
+    assert (last["type"], last["outcome"], last["target"]) == (
+        "access.grant_created",
+        "success",
+        f"record:{rid}",
+    )
+    staff = svc.subject_for(c, world.staff, T0 + timedelta(hours=1))
+    assert decide(staff, "read_content", attrs, T0 + timedelta(hours=1)).reason == "grant"
+    assert not decide(staff, "download", attrs, T0 + timedelta(hours=1)).allowed
+    later = svc.subject_for(c, world.staff, T0 + timedelta(days=2))
+    assert not decide(later, "read_content", attrs, T0 + timedelta(days=2)).allowed
+
+    svc.revoke_grant(c, world.archivist, g.id, now=T0 + timedelta(hours=2))
+    staff = svc.subject_for(c, world.staff, T0 + timedelta(hours=3))
+    assert not decide(staff, "read_content", attrs, T0 + timedelta(hours=3)).allowed
+    assert events(c)[-1]["type"] == "access.grant_revoked"
+
+
+def test_authorize_records_refusals(world: World) -> None:
+    c = world.c
+    rid = add_record(c, "机密", "控制", world.own)
+    with pytest.raises(svc.AccessDenied) as err:
+        svc.authorize(c, world.archivist, "read_content", rid, now=T0)
+    assert err.value.code == "clearance_too_low"
+    last = events(c)[-1]
+    assert (last["type"], last["outcome"], last["target"]) == (
+        "access.read_content",
+        "denied",
+        f"record:{rid}",
+    )
+    assert svc.authorize(c, world.auditor, "read_ledger", now=T0).allowed
+
+
+def test_visible_records_clause_matches_decide(world: World) -> None:
+    c = world.c
+    owners = [world.own, world.child, world.other, None]
+    classes = ["公开", "内部", "非密", "秘密", "机密", "绝密", "未知"]
+    ids = [
+        add_record(c, cls, op, owner)
+        for cls, op, owner in itertools.product(classes, ["开放", "控制"], owners)
+    ]
+    add_record_without_access = str(uuid.uuid4())
+    with c.sessions.begin() as s:
+        s.add(
+            Record(
+                id=add_record_without_access,
+                fonds_code="Z109",
+                category_code="WS",
+                status="archived",
+                title="无访问属性",
+                source_system="test",
+                source_id=add_record_without_access,
+                submission_digest="0" * 64,
+                version=1,
+                received_at=T0,
+                classification_json="{}",
+            )
+        )
+    # a grant on a controlled record of another department, for staff1
+    granted = next(
+        i
+        for i, (cls, op, owner) in zip(
+            ids, itertools.product(classes, ["开放", "控制"], owners), strict=True
+        )
+        if (cls, op, owner) == ("内部", "控制", world.other)
+    )
+    svc.create_grant(
+        c,
+        world.archivist,
+        user_id=world.staff.id,
+        record_id=granted,
+        actions=["read_content"],
+        valid_until=T0 + timedelta(days=1),
+        reason="协查",
+        now=T0,
+    )
+    svc.set_clearance(c, world.secadmin, world.other_staff.id, "公开", now=T0)
+
+    now = T0 + timedelta(hours=1)
+    users = [
+        world.sysadmin,
+        world.secadmin,
+        world.auditor,
+        world.archivist,
+        world.head,
+        world.staff,
+        world.other_staff,
+    ]
+    with c.sessions() as s:
+        attrs = {rid: svc.record_attrs(s, rid) for rid in ids}
+        for u in users:
+            subject = svc.load_subject(s, u, now)
+            for action in ("read_metadata", "read_content", "edit"):
+                clause = svc.visible_records_clause(subject, now, action)
+                found = set(
+                    s.scalars(
+                        select(Record.id)
+                        .join(RecordAccess, RecordAccess.record_id == Record.id)
+                        .where(clause)
+                    )
+                )
+                allowed = {rid for rid, a in attrs.items() if decide(subject, action, a, now)}
+                assert found == allowed, (u.username, action)
+        staff = svc.load_subject(s, world.staff, now)
+        assert granted in set(
+            s.scalars(
+                select(Record.id)
+                .join(RecordAccess, RecordAccess.record_id == Record.id)
+                .where(svc.visible_records_clause(staff, now))
+            )
+        )
