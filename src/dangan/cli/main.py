@@ -155,14 +155,14 @@ def search(
         table.add_column("档号 code", no_wrap=True)
         table.add_column("题名 title", overflow="fold")
         table.add_column("日期 date", no_wrap=True)
-        table.add_column("摘要 snippet", no_wrap=True, overflow="ellipsis", max_width=40)
+        wide = console.width >= 120  # the snippet only when there is room for the title too
+        if wide:
+            table.add_column("摘要 snippet", no_wrap=True, overflow="ellipsis", max_width=40)
         for hit in page["hits"]:
-            table.add_row(
-                hit["archival_code"] or "（待整理）",
-                hit["title"],
-                hit["date"] or "",
-                hit["snippet"].replace("\n", " ")[:60],
-            )
+            row = [hit["archival_code"] or "（待整理）", hit["title"], hit["date"] or ""]
+            if wide:
+                row.append(hit["snippet"].replace("\n", " ")[:60])
+            table.add_row(*row)
         console.print(table)
 
     run(_do)
