@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+# Cheap argon2id for the suite's many sign-ins (see dangan.access.passwords); set before import.
+os.environ.setdefault("DANGAN_ARGON2_PROFILE", "test")
+
 from dangan.db.engine import make_engine
 
 PG_ADMIN_DSN = os.environ.get(

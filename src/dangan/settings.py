@@ -60,6 +60,37 @@ class ArrangementSettings(BaseModel):
     min_confidence: float = Field(default=0.6, ge=0.0, le=1.0)
 
 
+class OidcSettings(BaseModel):
+    """Single sign-on through an OpenID Connect provider (authorization code flow + PKCE)."""
+
+    enabled: bool = False
+    issuer: str | None = None  # discovery at {issuer}/.well-known/openid-configuration
+    client_id: str | None = None
+    client_secret: str | None = None
+    redirect_uri: str | None = None  # .../api/v1/auth/oidc/callback as registered
+    scopes: list[str] = Field(default_factory=lambda: ["openid", "profile", "email"])
+    auto_provision: bool = False  # unknown subjects become staff in the default department
+    default_department_code: str | None = None
+    allowed_clock_skew: int = Field(default=60, ge=0, le=600)  # seconds
+    http_timeout: float = Field(default=10.0, gt=0)
+
+    @model_validator(mode="after")
+    def _complete_when_enabled(self) -> OidcSettings:
+        if self.enabled:
+            missing = [n for n in ("issuer", "client_id", "redirect_uri") if not getattr(self, n)]
+            if missing:
+                raise ValueError(f"oidc is enabled but {', '.join(missing)} is not set")
+            if "openid" not in self.scopes:
+                raise ValueError("oidc scopes must include 'openid'")
+        return self
+
+
+class SessionSettings(BaseModel):
+    idle_minutes: int = Field(default=30, gt=0)
+    absolute_hours: int = Field(default=12, gt=0)
+    cookie_secure: bool = True  # off only for plain-HTTP development and tests
+
+
 def _default_fonds() -> list[FondsSettings]:
     return [FondsSettings(code="Z109", name="示范省档案局")]
 
@@ -83,6 +114,8 @@ class Settings(BaseSettings):
     categories: list[CategorySettings] = Field(default_factory=_default_categories)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     arrangement: ArrangementSettings = Field(default_factory=ArrangementSettings)
+    oidc: OidcSettings = Field(default_factory=OidcSettings)
+    session: SessionSettings = Field(default_factory=SessionSettings)
 
     @model_validator(mode="after")
     def _known_default_fonds(self) -> Settings:

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from dangan.core.errors import DanganError
 
@@ -19,9 +20,16 @@ T = TypeVar("T")
 
 
 def print_error(exc: DanganError) -> None:
-    err_console.print(f"[bold red]错误 error[/] [{exc.code}] {exc.zh}\n  {exc.en}", highlight=False)
+    # User text is escaped: "[code]" and field names would otherwise be read as rich markup.
+    err_console.print(
+        f"[bold red]错误 error[/] {escape(f'[{exc.code}] {exc.zh}')}\n  {escape(exc.en)}",
+        highlight=False,
+    )
     for p in exc.problems:
-        err_console.print(f"  - [yellow]{p.field}[/] ({p.code}): {p.zh} / {p.en}", highlight=False)
+        err_console.print(
+            f"  - [yellow]{escape(p.field)}[/] {escape(f'({p.code}): {p.zh} / {p.en}')}",
+            highlight=False,
+        )
 
 
 @contextmanager

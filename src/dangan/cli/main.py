@@ -10,6 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from dangan.access.cli import account_app
 from dangan.cli.common import console, print_json, run
 from dangan.cli.container import open_container
 from dangan.cli.ledger import ledger_app
@@ -25,6 +26,7 @@ queue_app = typer.Typer(help="待整理队列 / review queue", no_args_is_help=T
 app.add_typer(queue_app, name="queue")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(token_app, name="token")
+app.add_typer(account_app, name="account")
 app.command()(serve)
 
 

@@ -72,9 +72,18 @@ def _check(
 
 
 def edit_metadata(
-    c: Container, actor: str, ref: str, changes: dict[str, Any], reason: str
+    c: Container,
+    actor: str,
+    ref: str,
+    changes: dict[str, Any],
+    reason: str,
+    *,
+    context: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Correct producer metadata of a record; returns the new version's summary."""
+    """Correct producer metadata of a record; returns the new version's summary.
+
+    `context` (where the request came from: ip, user agent) is added to the event's details.
+    """
     now = utcnow()
     with c.sessions.begin() as session:
         rec = get_record(session, ref)
@@ -114,6 +123,7 @@ def edit_metadata(
                     "reason": reason.strip(),
                     "changes": {k: {"old": current.get(k), "new": v} for k, v in changed.items()},
                     "package_signature": signature["value"],
+                    **(context or {}),
                 },
             },
         )

@@ -5,8 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, TypedDict
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Select
 from sqlalchemy.orm import Session
+
+# A SELECT of the record ids a search may return (the caller's visibility), compiled into
+# the search query itself so totals and pages only ever count what the caller may see.
+Within = Select[str]
 
 
 class IndexFields(TypedDict):
@@ -44,7 +48,16 @@ class SearchIndex(Protocol):
         ...
 
     def search(
-        self, conn: Connection | Session, query: str, limit: int = 20, offset: int = 0
+        self,
+        conn: Connection | Session,
+        query: str,
+        limit: int = 20,
+        offset: int = 0,
+        *,
+        within: Within | None = None,
     ) -> SearchPage:
-        """Records matching every token of `query`, best first. The query is plain text."""
+        """Records matching every token of `query`, best first. The query is plain text.
+
+        With `within`, only records whose id it selects are matched, counted and ranked.
+        """
         ...

@@ -7,12 +7,25 @@ operators), as a bound parameter; tokens are already stripped of punctuation.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, text
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Connection,
+    bindparam,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.orm import Session
 
-from dangan.search.interfaces import Hit, IndexFields, SearchPage
+from dangan.search.interfaces import Hit, IndexFields, SearchPage, Within
 from dangan.search.sqlite_fts import check_page
 from dangan.search.tokenizer import make_snippet, tokens_for_index, tokens_for_query
+
+_DOC = table("search_doc", column("record_id"), column("title"), column("body"), column("tsv"))
 
 
 class PostgresFtsIndex:
@@ -48,24 +61,30 @@ class PostgresFtsIndex:
         conn.execute(text("DELETE FROM search_doc WHERE record_id = :rid"), {"rid": record_id})
 
     def search(
-        self, conn: Connection | Session, query: str, limit: int = 20, offset: int = 0
+        self,
+        conn: Connection | Session,
+        query: str,
+        limit: int = 20,
+        offset: int = 0,
+        *,
+        within: Within | None = None,
     ) -> SearchPage:
         toks = tokens_for_query(query)
         if not toks:
             return SearchPage(total=0, hits=[])
         limit, offset = check_page(limit, offset)
-        params = {"q": " ".join(toks), "limit": limit, "offset": offset}
-        total = conn.execute(
-            text("SELECT count(*) FROM search_doc WHERE tsv @@ plainto_tsquery('simple', :q)"),
-            params,
-        ).scalar_one()
+        tsq = func.plainto_tsquery(literal_column("'simple'"), bindparam("q", " ".join(toks)))
+        where: list[ColumnElement[bool]] = [_DOC.c.tsv.op("@@", return_type=Boolean)(tsq)]
+        if within is not None:
+            where.append(_DOC.c.record_id.in_(within.scalar_subquery()))
+        total = conn.execute(select(func.count()).select_from(_DOC).where(*where)).scalar_one()
+        rank = func.ts_rank_cd(_DOC.c.tsv, tsq).label("r")
         rows = conn.execute(
-            text(
-                "SELECT record_id, ts_rank_cd(tsv, q) AS r, title, body"
-                " FROM search_doc, plainto_tsquery('simple', :q) AS q"
-                " WHERE tsv @@ q ORDER BY r DESC, record_id LIMIT :limit OFFSET :offset"
-            ),
-            params,
+            select(_DOC.c.record_id, rank, _DOC.c.title, _DOC.c.body)
+            .where(*where)
+            .order_by(rank.desc(), _DOC.c.record_id)
+            .limit(limit)
+            .offset(offset)
         ).all()
         hits = [
             Hit(record_id=rid, score=float(r), snippet=make_snippet(title, body, toks))

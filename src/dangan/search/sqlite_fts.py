@@ -8,15 +8,28 @@ quoted tokens only, and is itself a bound parameter.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    bindparam,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import TextClause
 
-from dangan.search.interfaces import Hit, IndexFields, SearchPage
+from dangan.search.interfaces import Hit, IndexFields, SearchPage, Within
 from dangan.search.tokenizer import make_snippet, tokens_for_index, tokens_for_query
 
 # bm25 column weights, in column order: title, body, meta.
 WEIGHTS = (10.0, 1.0, 4.0)
 MAX_LIMIT = 1000
+_DOC = table("search_doc", column("id"), column("record_id"), column("title"), column("body"))
+_FTS = table("search_fts", column("rowid"))
 
 
 def fts5_quote(token: str) -> str:
@@ -76,32 +89,34 @@ class SqliteFtsIndex:
             conn.execute(text("DELETE FROM search_fts WHERE rowid = :id"), {"id": row_id})
 
     def search(
-        self, conn: Connection | Session, query: str, limit: int = 20, offset: int = 0
+        self,
+        conn: Connection | Session,
+        query: str,
+        limit: int = 20,
+        offset: int = 0,
+        *,
+        within: Within | None = None,
     ) -> SearchPage:
         expr = match_expression(query)
         if expr is None:
             return SearchPage(total=0, hits=[])
         limit, offset = check_page(limit, offset)
-        total = conn.execute(
-            text("SELECT count(*) FROM search_fts WHERE search_fts MATCH :q"),
-            {"q": expr},
-        ).scalar_one()
+        joined = _FTS.join(_DOC, _DOC.c.id == _FTS.c.rowid)
+        # MATCH takes the table name as its left operand; the expression stays a bound value.
+        where: list[ColumnElement[bool] | TextClause] = [
+            text("search_fts MATCH :q").bindparams(bindparam("q", expr))
+        ]
+        if within is not None:
+            where.append(_DOC.c.record_id.in_(within.scalar_subquery()))
+        total = conn.execute(select(func.count()).select_from(joined).where(*where)).scalar_one()
+        rank = func.bm25(literal_column("search_fts"), *WEIGHTS).label("r")
         rows = conn.execute(
-            text(
-                "SELECT d.record_id, bm25(search_fts, :w_title, :w_body, :w_meta) AS r,"
-                " d.title, d.body FROM search_fts"
-                " JOIN search_doc d ON d.id = search_fts.rowid"
-                " WHERE search_fts MATCH :q ORDER BY r, d.record_id"
-                " LIMIT :limit OFFSET :offset"
-            ),
-            {
-                "q": expr,
-                "limit": limit,
-                "offset": offset,
-                "w_title": WEIGHTS[0],
-                "w_body": WEIGHTS[1],
-                "w_meta": WEIGHTS[2],
-            },
+            select(_DOC.c.record_id, rank, _DOC.c.title, _DOC.c.body)
+            .select_from(joined)
+            .where(*where)
+            .order_by(literal_column("r"), _DOC.c.record_id)
+            .limit(limit)
+            .offset(offset)
         ).all()
         toks = tokens_for_query(query)
         hits = [

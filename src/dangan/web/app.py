@@ -19,9 +19,10 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
 from dangan.bootstrap import Container
-from dangan.web import health, submissions
+from dangan.web import auth, health, oidc, records, search, submissions
 from dangan.web.deps import ApiOptions, ApiRuntime
 from dangan.web.errors import install_error_handlers
+from dangan.web.openapi import install_openapi
 
 STALE_SPOOL_SECONDS = 24 * 3600
 DESCRIPTION = (
@@ -60,8 +61,13 @@ def create_app(container: Container, options: ApiOptions | None = None) -> FastA
     )
     app.state.runtime = runtime
     install_error_handlers(app)
+    install_openapi(app)
     app.include_router(health.router)
     app.include_router(submissions.router)
+    app.include_router(records.router)
+    app.include_router(search.router)
+    app.include_router(auth.router)
+    app.include_router(oidc.router)
 
     @app.get("/api/docs", include_in_schema=False, response_class=HTMLResponse)
     def docs() -> HTMLResponse:
