@@ -411,6 +411,23 @@ def test_edit_refused_is_403_and_recorded(world: World) -> None:
     assert world.get("staff_a", f"/api/v1/records/{rid}").json()["version"] == 1
 
 
+def test_edit_cannot_lift_a_record_above_the_editors_clearance(world: World) -> None:
+    """The policy is asked again about the corrected record, inside the same transaction."""
+    rid = world.rec["b_ctrl"]
+    before = ledger_size(world.c)
+    r = world.api.patch(
+        f"/api/v1/records/{rid}",
+        headers=world.h("archivist"),  # clearance 秘密
+        json={"changes": {"security_classification": "绝密"}, "reason": "定密调整"},
+    )
+    assert (r.status_code, r.json()["code"]) == (403, "clearance_too_low")
+    # Rolled back whole (no version); the refusal alone is on the ledger.
+    assert brief(ledger_events(world.c, before)) == [("record.edited", "archivist", "denied")]
+    shown = world.get("archivist", f"/api/v1/records/{rid}").json()
+    assert shown["version"] == 1
+    assert shown["metadata"]["security_classification"] == "公开"
+
+
 def test_edit_with_a_cookie_needs_csrf(world: World) -> None:
     rid = world.rec["a_ctrl"]
     world.api.cookies.set("dangan_session", world.tokens["archivist"])

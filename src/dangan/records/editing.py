@@ -9,9 +9,11 @@ the fields changed, with old and new values, and the reason.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from dangan.bootstrap import Container
 from dangan.core.canonical import canonical_json
@@ -79,8 +81,14 @@ def edit_metadata(
     reason: str,
     *,
     context: dict[str, Any] | None = None,
+    authorize: Callable[[Session, str], None] | None = None,
 ) -> dict[str, Any]:
     """Correct producer metadata of a record; returns the new version's summary.
+
+    `authorize(session, record_id)` (raises to refuse) runs inside the transaction twice:
+    once the record is locked, and again on its corrected access attributes (密级, department),
+    so a permission cannot change between the check and the edit, and nobody can move a
+    record out of their own reach (e.g. above their clearance) by editing it.
 
     `context` (where the request came from: ip, user agent) is added to the event's details.
     """
@@ -88,6 +96,8 @@ def edit_metadata(
     with c.sessions.begin() as session:
         rec = get_record(session, ref)
         rec = session.scalars(for_update(select(Record).where(Record.id == rec.id))).one()
+        if authorize is not None:
+            authorize(session, rec.id)
         description: dict[str, Any] = json.loads(rec.versions[-1].metadata_json)
         current = description["metadata"]
         changed = _check(c, rec, current, changes, reason)
@@ -110,6 +120,9 @@ def edit_metadata(
         rec.author = display_value(meta.get("author"))
         rec.doc_date = display_value(meta.get("date"))
         link_access(session, rec.id, rec.fonds_code, meta, rec.org_code)
+        if authorize is not None:
+            session.flush()
+            authorize(session, rec.id)
         c.ledger.append(
             session,
             {

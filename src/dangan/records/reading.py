@@ -458,14 +458,47 @@ def edit(
         return rec.id, None
 
     record_id = _on_record(c, person, ref, "record.edited", (EDIT,), body)
-    return edit_metadata(
-        c,
-        person.username,
-        record_id,
-        changes,
-        reason,
-        context={"ip": person.ip, "user_agent": person.user_agent},
-    )
+
+    def still_allowed(s: Session, rid: str) -> None:
+        # Re-decided inside the edit's transaction, before and after the change.
+        row = s.get(RecordAccess, rid)
+        attrs = (
+            RecordAccessAttrs(
+                rid, row.security_classification, row.openness, row.owner_department_id
+            )
+            if row is not None
+            else None
+        )
+        decision = decide(person.subject, EDIT, attrs)
+        if not decision.allowed:
+            raise AccessDenied(code=decision.reason, zh=decision.zh, en=decision.en)
+
+    try:
+        return edit_metadata(
+            c,
+            person.username,
+            record_id,
+            changes,
+            reason,
+            context={"ip": person.ip, "user_agent": person.user_agent},
+            authorize=still_allowed,
+        )
+    except AccessDenied as exc:  # the edit rolled back whole; the refusal is still recorded
+        with c.sessions.begin() as s:
+            _append(
+                c,
+                s,
+                person.username,
+                _where(person),
+                "record.edited",
+                "denied",
+                utcnow(),
+                record_id,
+                reason=exc.code,
+                ref=ref,
+                changes=sorted(changes),
+            )
+        raise
 
 
 # --- download --------------------------------------------------------------------------------
