@@ -79,6 +79,7 @@ from dangan.records.models import Fonds, Record
 
 if TYPE_CHECKING:
     from dangan.bootstrap import Container
+from dangan.ledger.events import audit_event
 
 IDLE_TIMEOUT = timedelta(minutes=IDLE_MINUTES)
 ABSOLUTE_TIMEOUT = timedelta(hours=ABSOLUTE_HOURS)
@@ -151,15 +152,7 @@ def _log(  # noqa: PLR0917 - the ledger event's fields, in its order
     target: str | None = None,
     **details: Any,
 ) -> None:
-    event: dict[str, Any] = {
-        "type": type_,
-        "actor": actor,
-        "at": iso(at),
-        "outcome": outcome,
-        "details": details,
-    }
-    if target is not None:
-        event["target"] = target
+    event = audit_event(type_, actor, at, outcome, target, details)
     c.ledger.append(s, event)
 
 

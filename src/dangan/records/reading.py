@@ -39,8 +39,9 @@ from dangan.access.models import RecordAccess
 from dangan.access.policy import REASONS, RecordAccessAttrs, Subject, decide
 from dangan.access.services import AccessDenied, visible_records_clause
 from dangan.bootstrap import Container
-from dangan.core.clock import iso, utcnow
+from dangan.core.clock import utcnow
 from dangan.core.errors import DanganError, IntegrityFailure, NotFoundError
+from dangan.ledger.events import audit_event
 from dangan.ledger.models import LedgerEntry
 from dangan.records.editing import edit_metadata
 from dangan.records.models import Record, RecordFile
@@ -141,16 +142,8 @@ def _append(  # noqa: PLR0917 - the event's fields, in order
     target: str | None = None,
     **details: Any,
 ) -> None:
-    event: dict[str, Any] = {
-        "type": type_,
-        "actor": actor,
-        "at": iso(at),
-        "outcome": outcome,
-        "details": {**details, "ip": where[0], "user_agent": where[1]},
-    }
-    if target is not None:
-        event["target"] = target
-    c.ledger.append(s, event)
+    context = {**details, "ip": where[0], "user_agent": where[1]}
+    c.ledger.append(s, audit_event(type_, actor, at, outcome, target, context))
 
 
 def _where(who: Acting | SystemActing) -> tuple[str, str]:
