@@ -142,6 +142,33 @@ def _token_hash(token: str) -> bytes:
     return hashlib.sha256(token.encode("utf-8")).digest()
 
 
+def _open_session(  # noqa: PLR0917 - the session's fields
+    s: Session,
+    user_id: int,
+    at: datetime,
+    ip: str,
+    user_agent: str,
+    idle_timeout: timedelta,
+    absolute_timeout: timedelta,
+) -> str:
+    """A new session row; returns the token (only its hash is stored)."""
+    token = secrets.token_urlsafe(32)
+    s.add(
+        AuthSession(
+            token_hash=_token_hash(token),
+            user_id=user_id,
+            created_at=at,
+            last_seen_at=at,
+            idle_seconds=int(idle_timeout.total_seconds()),
+            expires_at=at + absolute_timeout,
+            ip=ip[:45],
+            last_ip=ip[:45],
+            user_agent=user_agent[:300],
+        )
+    )
+    return token
+
+
 def _log(  # noqa: PLR0917 - the ledger event's fields, in its order
     c: Container,
     s: Session,
@@ -342,23 +369,12 @@ def sign_in(
             reason = _credential_problem(c, user, password, totp_code, at)
             target = f"user:{user.id}"
             if reason is None:
-                token = secrets.token_urlsafe(32)
                 if user.password_hash and needs_rehash(user.password_hash):
                     user.password_hash = hash_password(password)
                 user.failed_attempts = 0
                 user.locked_until = None
-                s.add(
-                    AuthSession(
-                        token_hash=_token_hash(token),
-                        user_id=user.id,
-                        created_at=at,
-                        last_seen_at=at,
-                        idle_seconds=int(idle_timeout.total_seconds()),
-                        expires_at=at + absolute_timeout,
-                        ip=ip[:45],
-                        last_ip=ip[:45],
-                        user_agent=user_agent[:300],
-                    )
+                token = _open_session(
+                    s, user.id, at, ip, user_agent, idle_timeout, absolute_timeout
                 )
                 _log(c, s, "auth.sign_in", user.username, at, "success", target, **where)
                 return token, user
@@ -426,20 +442,7 @@ def start_session(
     with c.sessions.begin() as s:
         user = s.execute(for_update(select(User).where(User.id == user_id))).scalar_one_or_none()
         if user is not None and user.status == STATUS_ACTIVE:
-            token = secrets.token_urlsafe(32)
-            s.add(
-                AuthSession(
-                    token_hash=_token_hash(token),
-                    user_id=user.id,
-                    created_at=at,
-                    last_seen_at=at,
-                    idle_seconds=int(idle_timeout.total_seconds()),
-                    expires_at=at + absolute_timeout,
-                    ip=ip[:45],
-                    last_ip=ip[:45],
-                    user_agent=user_agent[:300],
-                )
-            )
+            token = _open_session(s, user.id, at, ip, user_agent, idle_timeout, absolute_timeout)
             _log(c, s, "auth.sign_in", user.username, at, "success", f"user:{user.id}", **where)
             return token, user
         name = user.username if user else f"user:{user_id}"
