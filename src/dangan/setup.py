@@ -59,13 +59,21 @@ def recover_instance(c: Container | None = None) -> dict[str, Any]:
     with c.sessions() as session:
         known = set(session.scalars(select(Record.id)))
     discarded = []
+    swept = 0
     for root in c.roots:
+        sweep = getattr(root.store, "sweep_temp_files", None)  # local disk only
+        if sweep is not None:
+            swept += sweep()
         committed = {root.object_root(rid) for rid in known}
         for obj in root.incomplete_objects():
             if obj.root not in committed:
                 root.discard_incomplete_at(obj.root)
                 discarded.append(f"{root.store.name}:{obj.object_id or obj.root}")
-    return {"outbox_completed": drained, "orphans_discarded": discarded}
+    return {
+        "outbox_completed": drained,
+        "orphans_discarded": discarded,
+        "temp_files_removed": swept,
+    }
 
 
 def drop_everything(engine: Engine) -> None:

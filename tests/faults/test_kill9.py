@@ -23,6 +23,7 @@ from dangan.records.models import OutboxItem, Record
 from dangan.records.verification import verify_record
 from dangan.setup import recover_instance
 from tests.archive_kit import make_settings, new_instance
+from tests.ocfl_check import validate
 
 KILLS = int(os.environ.get("DANGAN_KILLS", "20"))
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,3 +117,11 @@ def test_kill9_at_random_moments_loses_nothing(tmp_path: Path, db_url: str) -> N
         # exercises idempotency when its commit had landed without the acknowledgement.
         next_id = 1 + max((int(s.split("-")[1]) for s in acked), default=0)
     assert len(verified) >= KILLS, "the kills should land mid-stream, not only at start-up"
+    # After recovery the roots are valid OCFL: no stray temp files, no empty directories.
+    c = bootstrap(make_settings(data_dir, db_url))
+    try:
+        for root in c.roots:
+            ok, errors = validate(Path(root.store.root))  # type: ignore[attr-defined]
+            assert ok, errors
+    finally:
+        c.close()

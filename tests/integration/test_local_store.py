@@ -119,3 +119,15 @@ def test_list_delete_and_prune(store: LocalBlobStore) -> None:
     store.delete("a/b/c")  # absent: no error
     assert store.sweep_temp_files() == 1
     assert sorted(store.list()) == ["a/d", "e"]
+
+
+def test_sweep_prunes_directories_a_crash_left_empty(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path / "root", "r")
+    store.put("keep/a.txt", b"a")
+    orphan = tmp_path / "root" / "obj" / "v1" / "content"
+    orphan.mkdir(parents=True)
+    (orphan / ".dangan-tmp-123").write_bytes(b"half")
+    assert store.sweep_temp_files() == 1
+    assert not (tmp_path / "root" / "obj").exists()  # OCFL allows no empty directories
+    assert store.get("keep/a.txt") == b"a"
+    assert (tmp_path / "root").is_dir()

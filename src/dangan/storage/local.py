@@ -122,13 +122,18 @@ class LocalBlobStore:
         _fsync_dir(parent)
 
     def sweep_temp_files(self) -> int:
-        """Remove temporary files a crash left behind; returns how many."""
+        """Remove temporary files a crash left behind, and directories left empty by that
+        (OCFL allows no empty directories); returns how many files. Not while writes run."""
         count = 0
-        for dirpath, _dirs, files in os.walk(self.root):
+        for dirpath, _dirs, files in os.walk(self.root, topdown=False):
             for f in files:
                 if f.startswith(TEMP_PREFIX):
                     Path(dirpath, f).unlink(missing_ok=True)
                     count += 1
+            here = Path(dirpath)
+            if here != self.root and not any(here.iterdir()):
+                here.rmdir()
+                self._safe_dirs.discard(here)
         return count
 
     # --- reads ---
