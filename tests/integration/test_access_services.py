@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from dangan.access import passwords
 from dangan.access import services as svc
-from dangan.access.models import RecordAccess, User
+from dangan.access.models import AuthSession, RecordAccess, User
 from dangan.access.passwords import needs_rehash
 from dangan.access.policy import decide
 from dangan.bootstrap import Container
@@ -327,6 +327,24 @@ def test_idle_and_absolute_expiry(world: World) -> None:
         svc.resolve_session(c, busy, now=T0 + timedelta(hours=12))
     with pytest.raises(svc.SessionExpired):
         svc.resolve_session(c, "not-a-token", now=T0)
+
+
+def test_idle_clock_is_written_only_when_it_moved(world: World) -> None:
+    """Most requests cost no write: the clock is touched after TOUCH_INTERVAL or a new IP."""
+    c = world.c
+    token, _ = svc.sign_in(c, "staff1", PW, ip="10.0.0.1", now=T0)
+
+    def seen() -> tuple[datetime, str | None]:
+        with c.sessions() as s:
+            row = s.execute(select(AuthSession)).scalars().all()[-1]
+            return svc._aware(row.last_seen_at), row.last_ip
+
+    svc.resolve_session(c, token, "10.0.0.1", now=T0 + timedelta(seconds=10))
+    assert seen() == (T0, "10.0.0.1")
+    svc.resolve_session(c, token, "10.0.0.1", now=T0 + timedelta(seconds=40))
+    assert seen() == (T0 + timedelta(seconds=40), "10.0.0.1")
+    svc.resolve_session(c, token, "10.0.0.2", now=T0 + timedelta(seconds=45))
+    assert seen() == (T0 + timedelta(seconds=45), "10.0.0.2")
 
 
 def test_disabled_users_cannot_sign_in_or_use_sessions(world: World) -> None:
