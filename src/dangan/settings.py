@@ -91,6 +91,17 @@ class SessionSettings(BaseModel):
     cookie_secure: bool = True  # off only for plain-HTTP development and tests
 
 
+class WebSettings(BaseModel):
+    """Limits of the HTTP API (`[web]`, or `DANGAN_WEB__MAX_REQUEST_BYTES` and so on)."""
+
+    max_request_bytes: int = Field(default=2048 * 1024 * 1024, gt=0)
+    # Uploads larger than this are archived in the background: 202 and a status URL.
+    async_threshold_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
+    callback_attempts: int = Field(default=5, ge=1, le=20)
+    callback_backoff_seconds: float = Field(default=1.0, ge=0)
+    background_workers: int = Field(default=2, ge=1, le=64)
+
+
 def _default_fonds() -> list[FondsSettings]:
     return [FondsSettings(code="Z109", name="示范省档案局")]
 
@@ -116,6 +127,7 @@ class Settings(BaseSettings):
     arrangement: ArrangementSettings = Field(default_factory=ArrangementSettings)
     oidc: OidcSettings = Field(default_factory=OidcSettings)
     session: SessionSettings = Field(default_factory=SessionSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
 
     @model_validator(mode="after")
     def _known_default_fonds(self) -> Settings:

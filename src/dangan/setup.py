@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, MetaData, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from dangan.arrangement.reference import ensure_reference_data
 from dangan.bootstrap import Container, bootstrap
 from dangan.crypto import init_keys
 from dangan.db.engine import make_engine
@@ -17,7 +18,6 @@ from dangan.ledger import mirror
 from dangan.records.models import Record
 from dangan.records.packaging import drain_outbox
 from dangan.records.rebuild import RebuildReport, rebuild_catalogue
-from dangan.records.services import ensure_reference_data
 from dangan.settings import Settings, load_settings
 
 
@@ -38,7 +38,7 @@ def initialise(settings: Settings | None = None, *, if_needed: bool = False) -> 
         engine.dispose()
     c = bootstrap(settings)
     try:
-        ensure_reference_data(c)
+        ensure_reference_data(c.sessions, c.settings)
         for root in c.roots:
             root.initialize()
     finally:

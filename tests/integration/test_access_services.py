@@ -22,7 +22,7 @@ from dangan.access import passwords
 from dangan.access import services as svc
 from dangan.access.models import AuthSession, RecordAccess, User
 from dangan.access.passwords import needs_rehash
-from dangan.access.policy import decide
+from dangan.policy.decision import decide
 from dangan.bootstrap import Container
 from dangan.core.errors import ConflictError, InvalidInputError
 from dangan.ledger.models import LedgerEntry

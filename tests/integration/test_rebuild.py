@@ -9,11 +9,12 @@ from typing import Any
 from sqlalchemy import select
 
 from dangan.access.models import RecordAccess
+from dangan.arrangement.models import PieceCounter
 from dangan.bootstrap import Container
 from dangan.ledger import mirror
 from dangan.ledger.models import LedgerEntry
 from dangan.records.domain import IncomingFile, Submission
-from dangan.records.models import CheckReport, PieceCounter, Record
+from dangan.records.models import CheckReport, Record
 from dangan.records.packaging import MIRROR_BATCH
 from dangan.records.rebuild import rebuild_catalogue
 from dangan.records.review import confirm

@@ -13,8 +13,8 @@ import pytest
 
 from dangan.bootstrap import Container
 from dangan.core.errors import InvalidInputError
+from dangan.interop.envelope import read_envelope
 from dangan.records.domain import IncomingFile, Submission
-from dangan.records.envelope import read_envelope
 from dangan.records.services import archive_submission
 from dangan.search.services import search_records
 from tests.archive_kit import NOTICE, counts, new_instance, notice, stored_objects, write_doc

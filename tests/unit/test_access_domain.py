@@ -5,13 +5,12 @@ from __future__ import annotations
 import pytest
 from argon2 import PasswordHasher, Type
 
-from dangan.access.domain import (
+from dangan.access.domain import check_grant_input, normalise_grant_actions
+from dangan.policy.domain import (
     ROLES,
     SEPARATED_ROLES,
     ancestors,
-    check_grant_input,
     covered_classifications,
-    normalise_grant_actions,
     separation_conflict,
     subtree,
 )

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dangan.access.policy import (
+from dangan.policy.decision import (
     REASONS,
     GrantView,
     RecordAccessAttrs,
@@ -23,7 +23,7 @@ ROLES = ["archivist", "staff", "department_head", "sysadmin", "security_admin", 
 CLASSES = ["公开", "内部", "非密", "秘密", "机密", "绝密", "未知"]
 RELATIONS = {"own": OWN, "child": CHILD, "other": OTHER, "none": None}
 OPENNESS = ["开放", "控制"]
-RECORD = ["read_metadata", "read_content", "download", "edit", "export", "grant"]
+RECORD = ["read_metadata", "read_content", "download", "edit", "export", "grant", "arrange"]
 SYSTEM = ["read_ledger", "manage_users", "set_clearance", "read_reports", "submit"]
 ACTIONS = RECORD + SYSTEM
 
@@ -105,7 +105,7 @@ def test_every_role_classification_relation_action(
 
 
 def test_the_table_covers_every_case() -> None:
-    assert len(CASES) == 6 * 7 * 4 * 2 * 11
+    assert len(CASES) == 6 * 7 * 4 * 2 * 12
 
 
 def test_reason_codes_are_stable_and_bilingual() -> None:
@@ -123,6 +123,10 @@ def test_reason_codes_are_stable_and_bilingual() -> None:
         "separation_of_duties",
         "not_in_scope",
         "role_not_permitted",
+        "internal",
+        "token_scope",
+        "scope_missing",
+        "systems_submit_only",
     }
     for zh, en in REASONS.values():
         assert zh
@@ -212,7 +216,13 @@ POPULATION = [
     RecordAccessAttrs(f"r{i}", cls, op, RELATIONS[rel])
     for i, (cls, rel, op) in enumerate(itertools.product(CLASSES, RELATIONS, OPENNESS))
 ]
+SYSTEM_SUBJECT = Subject(
+    user_id=None, roles=frozenset(), username="oa", kind="system", scopes=frozenset({"submit"})
+)
+INTERNAL_SUBJECT = Subject(user_id=None, roles=frozenset(), username="cli", kind="internal")
 SUBJECTS = [subject(r) for r in ROLES] + [
+    SYSTEM_SUBJECT,
+    INTERNAL_SUBJECT,
     subject("staff", "department_head"),
     subject("staff", clearance="公开"),
     subject(),
@@ -232,3 +242,34 @@ def test_visible_filter_admits_what_decide_allows(s: Subject, action: str) -> No
 
 def test_visible_filter_of_a_system_action_admits_nothing() -> None:
     assert visible_filter(subject("auditor"), NOW, "read_ledger").nothing
+
+
+# --- who may arrange (整理), and actors that are not people ---------------------------------
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_archivists_confirm_a_queued_record(role: str) -> None:
+    """Confirming classification and numbering (`arrange`) is the archivist's work alone."""
+    d = decide(subject(role), "arrange", record("内部", "own", "控制"), NOW)
+    assert d.allowed == (role == "archivist")
+
+
+def test_arranging_cannot_be_granted() -> None:
+    s = subject("staff", grants=(grant({"arrange"}),))
+    assert not decide(s, "arrange", record("内部", "own", "控制"), NOW).allowed
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_a_system_may_only_submit_and_only_with_the_scope(action: str) -> None:
+    resource = record("公开", "own", "开放") if action in RECORD else None
+    d = decide(SYSTEM_SUBJECT, action, resource, NOW)
+    assert d.allowed == (action == "submit")
+    no_scope = Subject(user_id=None, roles=frozenset(), kind="system", scopes=frozenset())
+    assert not decide(no_scope, action, resource, NOW).allowed
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_dangan_itself_may_do_everything(action: str) -> None:
+    resource = record("未知", "none", "控制") if action in RECORD else None
+    d = decide(INTERNAL_SUBJECT, action, resource, NOW)
+    assert (d.allowed, d.reason) == (True, "internal")

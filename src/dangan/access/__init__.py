@@ -1,25 +1,4 @@
-"""People, departments, roles, 三员分立, sign-in, and THE access policy.
-
-`policy.decide` is the one place that says yes or no; `services.visible_records_clause`
-filters record queries consistently with it.
+"""People and systems: departments, accounts (passwords, TOTP, lockout, sessions, OIDC single
+sign-on), roles with 三员分立, clearances, time-limited grants, business-system tokens, and
+the record attributes and SQL filter through which `dangan.policy` sees records.
 """
-
-from dangan.access.policy import (
-    Decision,
-    GrantView,
-    RecordAccessAttrs,
-    Subject,
-    VisibleFilter,
-    decide,
-    visible_filter,
-)
-
-__all__ = [
-    "Decision",
-    "GrantView",
-    "RecordAccessAttrs",
-    "Subject",
-    "VisibleFilter",
-    "decide",
-    "visible_filter",
-]

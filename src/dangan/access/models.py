@@ -16,7 +16,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dangan.access.domain import LOWEST_CLEARANCE, STATUS_ACTIVE
+from dangan.access.domain import STATUS_ACTIVE
+from dangan.policy.domain import LOWEST_CLEARANCE
 from dangan.db.base import Base
 
 

@@ -37,7 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dangan.access import services
-from dangan.access.domain import STAFF
+from dangan.policy.domain import STAFF
 from dangan.access.models import Department, RoleAssignment, User
 from dangan.core.clock import utcnow
 from dangan.core.errors import ConfigurationError, DanganError

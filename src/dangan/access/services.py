@@ -23,22 +23,24 @@ from sqlalchemy.orm import Session
 
 from dangan.access.domain import (
     ABSOLUTE_HOURS,
-    CLASSIFICATIONS,
-    GRANT,
     IDLE_MINUTES,
     LOCKOUT_MINUTES,
+    MAX_FAILED_ATTEMPTS,
+    STATUS_ACTIVE,
+    check_grant_input,
+    normalise_grant_actions,
+)
+from dangan.policy.domain import (
+    CLASSIFICATIONS,
+    GRANT,
     LOWEST_CLEARANCE,
     MANAGE_USERS,
-    MAX_FAILED_ATTEMPTS,
     OPEN,
     READ_METADATA,
     ROLES,
     SEPARATED_ROLES,
     SET_CLEARANCE,
-    STATUS_ACTIVE,
     ancestors,
-    check_grant_input,
-    normalise_grant_actions,
     role_label,
     separation_conflict,
     subtree,
@@ -57,7 +59,7 @@ from dangan.access.passwords import (
     password_problems,
     verify_password,
 )
-from dangan.access.policy import (
+from dangan.policy.decision import (
     Decision,
     GrantView,
     RecordAccessAttrs,
@@ -65,6 +67,7 @@ from dangan.access.policy import (
     decide,
     visible_filter,
 )
+from dangan.arrangement.models import Fonds
 from dangan.core.clock import iso, utcnow
 from dangan.core.errors import (
     ConfigurationError,
@@ -75,7 +78,7 @@ from dangan.core.errors import (
     Problem,
 )
 from dangan.db.locking import for_update
-from dangan.records.models import Fonds, Record
+from dangan.records.models import Record
 
 if TYPE_CHECKING:
     from dangan.bootstrap import Container

@@ -11,7 +11,7 @@ from rich.progress import Progress
 from dangan.bootstrap import Container
 from dangan.cli.common import console, print_error
 from dangan.core.errors import DanganError, InvalidInputError, Problem
-from dangan.records.envelope import folder_submissions, read_envelope, submission_from
+from dangan.interop.envelope import folder_submissions, read_envelope, submission_from
 from dangan.records.services import archive_submission
 
 

@@ -1,7 +1,12 @@
-"""Errors with a stable code and a message in zh-CN and en.
+"""The one family of errors, each with a stable code and a message in zh-CN and en.
 
-Every error a user or an integrating system can see is a `DanganError`. Validation collects
-*every* problem before raising, so a producer fixes its metadata in one round trip.
+Every error a user or an integrating system can see is a `DanganError` of one of the kinds
+below. A kind says what went wrong in terms of the request (not found, not allowed, …); the
+`code` says exactly what. No error carries a transport status: the web layer maps kinds to
+HTTP statuses (`dangan.web.errors`) and the CLI maps every kind to exit code 2.
+
+Validation collects *every* problem before raising, so a producer fixes its input in one
+round trip.
 """
 
 from __future__ import annotations
@@ -54,7 +59,7 @@ class DanganError(Exception):
 
 
 class InvalidInputError(DanganError):
-    """The input is malformed or breaks a rule; nothing was written."""
+    """The input is well-formed but breaks a rule; nothing was written."""
 
     @classmethod
     def of(cls, problems: Iterable[Problem]) -> InvalidInputError:
@@ -67,17 +72,53 @@ class InvalidInputError(DanganError):
         )
 
 
+class MalformedInputError(DanganError):
+    """The input cannot be read at all: bad JSON, a truncated upload, a broken multipart."""
+
+
+class TooLargeError(DanganError):
+    """The input exceeds a size limit (a file, a request, an unpacked package)."""
+
+
+class UnsupportedFormatError(DanganError):
+    """The input comes in a form Dangan does not take (e.g. an unknown content type)."""
+
+
 class NotFoundError(DanganError):
-    """The thing asked for does not exist (or may not be seen)."""
+    """The thing asked for does not exist — or may not be seen, which answers the same."""
 
 
 class ConflictError(DanganError):
-    """The request conflicts with the current state."""
+    """The request conflicts with the current state (a reused id, a rule of 三员分立 …)."""
+
+
+class UnauthenticatedError(DanganError):
+    """Who is asking is unknown: no credentials, wrong ones, or an ended session."""
+
+
+class PermissionDeniedError(DanganError):
+    """Who is asking is known but may not do this; `code` is the policy's reason code."""
+
+
+@dataclass
+class RateLimitedError(DanganError):
+    """Too many requests; `retry_after` is how many seconds to wait."""
+
+    retry_after: int = 1
 
 
 class IntegrityFailure(DanganError):
-    """Stored content or a signature does not match what was recorded."""
+    """Stored content, a signature or the ledger does not match what was recorded."""
 
 
 class ConfigurationError(DanganError):
-    """Settings or keys are missing or invalid."""
+    """Settings or keys are missing or invalid; the operator must act."""
+
+
+class UpstreamError(DanganError):
+    """A service Dangan depends on (an identity provider, say) failed or cannot be reached."""
+
+
+def invalid(field_name: str, code: str, zh: str, en: str) -> InvalidInputError:
+    """An InvalidInputError with one problem: the common case of a single bad field."""
+    return InvalidInputError.of([Problem(field_name, code, zh, en)])

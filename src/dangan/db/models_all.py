@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dangan.access.models
+import dangan.arrangement.models
 import dangan.ledger.models
 import dangan.records.models
 import dangan.systems.models  # noqa: F401

@@ -40,6 +40,7 @@ from typing import Any
 import bagit
 
 from dangan.core.errors import InvalidInputError, Problem
+from dangan.interop.envelope import read_envelope, submission_from
 from dangan.interop.limits import (
     DEFAULT_LIMITS,
     MIB,
@@ -50,7 +51,6 @@ from dangan.interop.limits import (
 )
 from dangan.metadata.schema import ws_schema
 from dangan.records.domain import ROLE_MAIN, IncomingFile, Submission
-from dangan.records.envelope import read_envelope, submission_from
 from dangan.storage.domain import safe_logical_path
 
 BAG_DIR = "bag"

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from dangan.core.errors import DanganError
 from dangan.ledger.domain import TreeBuilder, leaf_hash
 from dangan.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerHead, LedgerNode
-from dangan.ledger.services import Ledger, event_target
+from dangan.ledger.store import Ledger, event_target
 from dangan.storage.interfaces import BlobStore
 
 PREFIX = "extensions/dangan-ledger"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from dangan.ledger.services import Checkpoint, VerifyReport
+from dangan.ledger.store import Checkpoint
+from dangan.ledger.verify import VerifyReport
 
 if TYPE_CHECKING:
     from dangan.bootstrap import Container

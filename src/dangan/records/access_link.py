@@ -14,7 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from dangan.access.models import Department, RecordAccess
-from dangan.records.domain import display_value
+from dangan.metadata.values import display_value
 
 OPEN = "开放"
 CONTROLLED = "控制"

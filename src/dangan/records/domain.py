@@ -96,12 +96,3 @@ def file_entry(f: FileFacts) -> dict[str, Any]:
 def package_manifest(package: dict[str, Any]) -> bytes:
     """The bytes the system signs: canonical JSON of the whole package description."""
     return canonical_json(package)
-
-
-def display_value(value: object) -> str | None:
-    """A catalogue column's text for a metadata value; repeatable values are joined by "；"."""
-    if value is None:
-        return None
-    if isinstance(value, list | tuple):
-        return "；".join(str(v) for v in value) or None
-    return str(value)

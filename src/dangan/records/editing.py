@@ -22,8 +22,8 @@ from dangan.core.errors import InvalidInputError, Problem
 from dangan.db.locking import for_update
 from dangan.ledger.models import LedgerEntry
 from dangan.metadata import validate
+from dangan.metadata.values import display_value
 from dangan.records.access_link import link_access
-from dangan.records.domain import display_value
 from dangan.records.models import OutboxItem, Record, RecordVersion
 from dangan.records.packaging import drain_outbox
 from dangan.records.services import get_record, sign_package

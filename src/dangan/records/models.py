@@ -1,4 +1,4 @@
-"""The catalogue: fonds, categories, records, their files and versions, checks, outbox.
+"""The catalogue: records, their files and versions, texts, checks and the outbox.
 
 The database commit is the truth: a record is acknowledged only once its row, its archival
 code and its ledger event are committed together. Content bytes live in the OCFL storage
@@ -24,33 +24,6 @@ from dangan.db.base import Base
 
 STATUS_ARCHIVED = "archived"
 STATUS_PENDING = "pending_review"  # 待整理: stored, not yet numbered
-
-
-class Fonds(Base):
-    __tablename__ = "fonds"
-
-    code: Mapped[str] = mapped_column(String(8), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-
-
-class Category(Base):
-    __tablename__ = "categories"
-
-    code: Mapped[str] = mapped_column(String(2), primary_key=True)
-    name: Mapped[str] = mapped_column(String(50))
-
-
-class PieceCounter(Base):
-    """Last piece number issued within one numbering scope (DA/T 22: the lowest class)."""
-
-    __tablename__ = "piece_counters"
-
-    fonds: Mapped[str] = mapped_column(String(8), primary_key=True)
-    category: Mapped[str] = mapped_column(String(2), primary_key=True)
-    year: Mapped[int] = mapped_column(Integer, primary_key=True)
-    retention: Mapped[str] = mapped_column(String(8), primary_key=True)
-    org: Mapped[str] = mapped_column(String(20), primary_key=True)  # '' when not by 机构
-    last_piece: Mapped[int] = mapped_column(Integer)
 
 
 class Record(Base):

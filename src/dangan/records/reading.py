@@ -34,9 +34,9 @@ from cryptography.hazmat.primitives import hashes
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from dangan.access.domain import DOWNLOAD, EDIT, READ_CONTENT, READ_METADATA, SEPARATED_ROLES
+from dangan.policy.domain import DOWNLOAD, EDIT, READ_CONTENT, READ_METADATA, SEPARATED_ROLES
 from dangan.access.models import RecordAccess
-from dangan.access.policy import REASONS, RecordAccessAttrs, Subject, decide
+from dangan.policy.decision import REASONS, RecordAccessAttrs, Subject, decide
 from dangan.access.services import AccessDenied, visible_records_clause
 from dangan.bootstrap import Container
 from dangan.core.clock import utcnow

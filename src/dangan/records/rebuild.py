@@ -19,6 +19,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dangan.arrangement.models import PieceCounter
+from dangan.arrangement.reference import ensure_reference_data
 from dangan.bootstrap import Container
 from dangan.content import extract_text, identify
 from dangan.core.clock import iso, utcnow
@@ -26,19 +28,18 @@ from dangan.core.errors import DanganError
 from dangan.crypto import verify_signature
 from dangan.ledger import mirror
 from dangan.ledger.models import LedgerEntry
+from dangan.metadata.values import display_value
 from dangan.records.access_link import link_access
-from dangan.records.domain import display_value, package_manifest
+from dangan.records.domain import package_manifest
 from dangan.records.models import (
     STATUS_ARCHIVED,
     CheckReport,
-    PieceCounter,
     Record,
     RecordFile,
     RecordText,
     RecordVersion,
 )
 from dangan.records.packaging import logical_path
-from dangan.records.services import ensure_reference_data
 from dangan.storage import OcflStorageRoot
 
 
@@ -139,7 +140,7 @@ def rebuild_catalogue(
     c: Container, progress: Callable[[int, int], None] | None = None
 ) -> RebuildReport:
     """Fill an EMPTY catalogue from storage. The caller creates the schema first."""
-    ensure_reference_data(c)
+    ensure_reference_data(c.sessions, c.settings)
     ids = sorted({oid for root in c.roots for oid in root.list_objects()})
     report = RebuildReport()
     for n, object_id in enumerate(ids, 1):

@@ -18,19 +18,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dangan.arrangement.numbering import Placement, assign_code
 from dangan.bootstrap import Container
 from dangan.core.canonical import canonical_json
 from dangan.core.clock import iso, utcnow
 from dangan.core.errors import ConflictError, InvalidInputError, NotFoundError, Problem
 from dangan.integrity.domain import ReceiptFacts, receipt_report
 from dangan.metadata import classify, validate
+from dangan.metadata.values import display_value
 from dangan.records import packaging
 from dangan.records.access_link import link_access
-from dangan.records.arrangement import Placement, assign_code
 from dangan.records.domain import (
     FileFacts,
     Submission,
-    display_value,
     file_entry,
     package_manifest,
     record_id_for,
@@ -40,9 +40,7 @@ from dangan.records.locks import source_lock
 from dangan.records.models import (
     STATUS_ARCHIVED,
     STATUS_PENDING,
-    Category,
     CheckReport,
-    Fonds,
     OutboxItem,
     Record,
     RecordFile,
@@ -433,14 +431,3 @@ def get_record(session: Session, ref: str) -> Record:
             code="record_not_found", zh=f"找不到档案：{ref}", en=f"no such record: {ref}"
         )
     return rec
-
-
-def ensure_reference_data(c: Container) -> None:
-    """Fonds and categories from settings into the catalogue (idempotent)."""
-    with c.sessions.begin() as session:
-        for f in c.settings.fonds:
-            if session.get(Fonds, f.code) is None:
-                session.add(Fonds(code=f.code, name=f.name))
-        for cat in c.settings.categories:
-            if session.get(Category, cat.code) is None:
-                session.add(Category(code=cat.code, name=cat.name))

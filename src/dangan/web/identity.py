@@ -15,7 +15,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from dangan.access.policy import Subject
+from dangan.policy.decision import Subject
 from dangan.access.services import SessionExpired, resolve_session, subject_for
 from dangan.systems.domain import PREFIX as SYSTEM_TOKEN_PREFIX
 from dangan.systems.domain import AuthError

@@ -22,8 +22,8 @@ from starlette.requests import ClientDisconnect
 
 from dangan.core.clock import iso, utcnow
 from dangan.core.errors import DanganError, InvalidInputError, Problem
+from dangan.interop.envelope import submission_from
 from dangan.records.domain import ROLE_MAIN, IncomingFile, Submission, record_id_for
-from dangan.records.envelope import submission_from
 from dangan.records.services import Receipt, archive_submission
 from dangan.systems.services import (
     STATUS_PROCESSING,

@@ -15,9 +15,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from dangan.arrangement.models import PieceCounter
 from dangan.db.locking import for_update
 from dangan.metadata import ArchivalCodeFormat, ArchivalCodeParts
-from dangan.records.models import PieceCounter
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The audit log service: append, checkpoint, prove and verify over the stored tree.
+"""The audit log store: append, checkpoint and prove over the stored tree (verification of
+the whole log is `dangan.ledger.verify`).
 
 Every method works inside the caller's transaction and never commits. Appends serialise on
 the single `ledger_head` row (FOR UPDATE on PostgreSQL; BEGIN IMMEDIATE on SQLite), so
@@ -7,12 +8,10 @@ seqs are contiguous and unique across threads and processes.
 
 from __future__ import annotations
 
-import itertools
-import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Select, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -26,24 +25,23 @@ from dangan.db.locking import for_update
 from dangan.ledger.domain import (
     BUNDLE_VERSION,
     NodeGetter,
-    TreeBuilder,
     checkpoint_body,
     consistency_proof,
     inclusion_path,
     leaf_hash,
     node_hash,
     tree_root,
-    verify_consistency,
     verify_proof_bundle,
 )
 from dangan.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerHead, LedgerNode
+
+if TYPE_CHECKING:
+    from dangan.ledger.verify import VerifyReport
 
 __all__ = [
     "AppendResult",
     "Checkpoint",
     "Ledger",
-    "LedgerProblem",
-    "VerifyReport",
     "verify_proof_bundle",
 ]
 
@@ -101,62 +99,6 @@ class Checkpoint:
             sign_alg=row.sign_alg,
             signature=bytes(row.signature),
         )
-
-
-@dataclass(frozen=True)
-class LedgerProblem:
-    """One finding of `verify`. `seq` names one entry; `seq_range` is [start, end) of seqs
-    (tree sizes (start, end]) when only a range can be named."""
-
-    code: str
-    zh: str
-    en: str
-    seq: int | None = None
-    seq_range: tuple[int, int] | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "zh": self.zh,
-            "en": self.en,
-            "seq": self.seq,
-            "seq_range": list(self.seq_range) if self.seq_range else None,
-        }
-
-    def __str__(self) -> str:
-        return f"[{self.code}] {self.zh} / {self.en}"
-
-
-@dataclass
-class VerifyReport:
-    size: int
-    entries_checked: int = 0
-    nodes_checked: int = 0
-    checkpoints_checked: int = 0
-    problems: list[LedgerProblem] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def seqs(self, *codes: str) -> set[int]:
-        """Entries named individually (by the given problem codes, or by any)."""
-        return {
-            p.seq for p in self.problems if p.seq is not None and (not codes or p.code in codes)
-        }
-
-    def codes(self) -> set[str]:
-        return {p.code for p in self.problems}
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "size": self.size,
-            "entries_checked": self.entries_checked,
-            "nodes_checked": self.nodes_checked,
-            "checkpoints_checked": self.checkpoints_checked,
-            "problems": [p.as_dict() for p in self.problems],
-        }
 
 
 def event_target(event: Mapping[str, Any]) -> str | None:
@@ -323,7 +265,9 @@ class Ledger:
         On PostgreSQL run it in a REPEATABLE READ transaction if appends may run meanwhile,
         or entries committed after the head was read show up as beyond the head.
         """
-        return _Verifier(self, session, batch).run()
+        from dangan.ledger.verify import verify_log
+
+        return verify_log(self, session, batch)
 
     # --- internals ----------------------------------------------------------------------
 
@@ -452,213 +396,3 @@ class Ledger:
                 )
             ]
         )
-
-
-class _Verifier:
-    """One pass of `Ledger.verify`: entries in seq order, with the nodes they completed."""
-
-    def __init__(self, ledger: Ledger, session: Session, batch: int) -> None:
-        self.ledger = ledger
-        self.session = session
-        self.batch = batch
-        self.h = ledger.suite.hash
-        self.builder = TreeBuilder(self.h)
-        self.head = ledger.size(session)
-        self.report = VerifyReport(size=self.head)
-        self.checkpoints = ledger.checkpoints(session)
-        self.next_cp = 0
-        self.last_good = 0  # size of the last checkpoint whose root and signature held
-        self.last_missing = -1
-        self.any_missing = False
-        self.blank = bytes(len(self.h(b"")))
-
-    def add(self, code: str, zh: str, en: str, **where: Any) -> None:
-        self.report.problems.append(LedgerProblem(code, zh, en, **where))
-
-    def run(self) -> VerifyReport:
-        self.check_checkpoints_at_size()  # a checkpoint of the empty tree
-        last_seq = -1
-        while True:
-            rows = self.session.execute(
-                select(LedgerEntry.seq, LedgerEntry.event, LedgerEntry.leaf_hash)
-                .where(LedgerEntry.seq > last_seq)
-                .order_by(LedgerEntry.seq)
-                .limit(self.batch)
-            ).all()
-            if not rows:
-                break
-            stored = self.session.execute(
-                select(LedgerNode.level, LedgerNode.idx, LedgerNode.hash).where(
-                    LedgerNode.seq > last_seq, LedgerNode.seq <= rows[-1].seq
-                )
-            )
-            nodes = {(r.level, r.idx): bytes(r.hash) for r in stored}
-            for row in rows:
-                if row.seq >= self.head:
-                    self.add(
-                        "entry_beyond_head",
-                        f"记录 {row.seq} 超出日志头记载的大小 {self.head}",
-                        f"entry {row.seq} lies beyond the head size {self.head}",
-                        seq=row.seq,
-                    )
-                    continue
-                self.fill_gap(row.seq)
-                self.push(self.check_entry(row.seq, row.event, bytes(row.leaf_hash)), nodes)
-            last_seq = rows[-1].seq
-        self.fill_gap(self.head)
-        for cp in self.checkpoints[self.next_cp :]:
-            self.add(
-                "checkpoint_beyond_head",
-                f"检查点 {cp.size} 超出日志当前大小 {self.head}，记录可能被截断",
-                f"checkpoint {cp.size} is beyond the log size {self.head}; entries may be cut",
-                seq_range=(self.head, cp.size),
-            )
-        self.check_consistency()
-        return self.report
-
-    def fill_gap(self, upto: int) -> None:
-        start = self.builder.size
-        if start >= upto:
-            return
-        self.add(
-            "entry_missing",
-            f"缺少记录 {start}–{upto - 1}（已被删除）",
-            f"entries {start}..{upto - 1} are missing (deleted)",
-            seq=start,
-            seq_range=(start, upto),
-        )
-        self.any_missing = True
-        self.last_missing = upto - 1
-        for _ in range(start, upto):
-            # a stand-in leaf keeps later positions aligned; checkpoints over it then fail
-            self.builder.push(self.blank)
-            self.check_checkpoints_at_size()
-
-    def check_entry(self, seq: int, text: str, stored_leaf: bytes) -> bytes:
-        """Check one entry; return the leaf hash to build the tree with."""
-        self.report.entries_checked += 1
-        data = text.encode("utf-8")
-        try:
-            event = json.loads(text)
-            if canonical_json(event) != data:
-                self.add(
-                    "event_not_canonical",
-                    f"记录 {seq} 的事件不是规范 JSON（被改动）",
-                    f"entry {seq}: the event is not canonical JSON (altered)",
-                    seq=seq,
-                )
-            elif not isinstance(event, dict) or event.get("seq") != seq:
-                claimed = event.get("seq") if isinstance(event, dict) else None
-                self.add(
-                    "entry_out_of_place",
-                    f"位置 {seq} 上的事件自称序号 {claimed}（记录被调换或移动）",
-                    f"the event at position {seq} carries seq {claimed} (reordered or moved)",
-                    seq=seq,
-                )
-        except (ValueError, TypeError):
-            self.add(
-                "event_unreadable",
-                f"记录 {seq} 的事件无法解析",
-                f"entry {seq}: the event is not valid JSON",
-                seq=seq,
-            )
-        computed = leaf_hash(self.h, data)
-        if computed != stored_leaf:
-            self.add(
-                "leaf_hash_mismatch",
-                f"记录 {seq} 的事件与其叶哈希不符（被改动）",
-                f"entry {seq}: the event does not match its leaf hash (altered)",
-                seq=seq,
-            )
-        # The stored hash is what the signed roots cover; building with it keeps one altered
-        # event from masking damage elsewhere. A recomputed hash is caught by the roots.
-        return stored_leaf if len(stored_leaf) == len(self.blank) else computed
-
-    def push(self, leaf: bytes, stored: Mapping[tuple[int, int], bytes]) -> None:
-        for level, index, digest in self.builder.push(leaf):
-            start = index << level
-            if self.any_missing and self.last_missing >= start:
-                continue  # already reported as missing entries
-            self.report.nodes_checked += 1
-            found = stored.get((level, index))
-            span = (start, (index + 1) << level)
-            if found is None:
-                self.add(
-                    "node_missing",
-                    f"缺少树节点（层 {level}，序号 {index}），覆盖记录 {span[0]}–{span[1] - 1}",
-                    f"tree node (level {level}, index {index}) over entries "
-                    f"{span[0]}..{span[1] - 1} is missing",
-                    seq_range=span,
-                )
-            elif found != digest:
-                self.add(
-                    "node_mismatch",
-                    f"树节点（层 {level}，序号 {index}）与记录 {span[0]}–{span[1] - 1} 不符",
-                    f"tree node (level {level}, index {index}) does not match entries "
-                    f"{span[0]}..{span[1] - 1}",
-                    seq_range=span,
-                )
-        self.check_checkpoints_at_size()
-
-    def check_checkpoints_at_size(self) -> None:
-        size = self.builder.size
-        while self.next_cp < len(self.checkpoints) and self.checkpoints[self.next_cp].size <= size:
-            cp = self.checkpoints[self.next_cp]
-            self.next_cp += 1
-            self.report.checkpoints_checked += 1
-            signed = self.ledger.suite.verify(
-                cp.body(), cp.signature, public_key=self.ledger.suite.public_key()
-            )
-            if not signed:
-                self.add(
-                    "checkpoint_signature_invalid",
-                    f"检查点 {cp.size} 的签名无效（伪造或被改动）",
-                    f"checkpoint {cp.size}: the signature does not verify (forged or altered)",
-                    seq_range=(0, cp.size),
-                )
-            if (cp.hash_alg, cp.sign_alg) != (
-                self.ledger.suite.hash_name,
-                self.ledger.suite.sign_name,
-            ):
-                self.add(
-                    "checkpoint_algorithm_mismatch",
-                    f"检查点 {cp.size} 使用的算法与本实例不同",
-                    f"checkpoint {cp.size} names other algorithms than this instance's",
-                    seq_range=(0, cp.size),
-                )
-            if self.builder.root() != cp.root:
-                self.add(
-                    "checkpoint_root_mismatch",
-                    f"检查点 {cp.size} 的根哈希与记录不符：改动位于记录 {self.last_good}–"
-                    f"{cp.size - 1} 之中（树大小 ({self.last_good}, {cp.size}]）",
-                    f"checkpoint {cp.size}: the root does not match the entries; the change "
-                    f"lies in entries {self.last_good}..{cp.size - 1} "
-                    f"(tree sizes ({self.last_good}, {cp.size}])",
-                    seq_range=(self.last_good, cp.size),
-                )
-            elif signed:
-                self.last_good = cp.size
-
-    def check_consistency(self) -> None:
-        """Each signed head must extend the one before, proven from the stored nodes."""
-        usable = [cp for cp in self.checkpoints if 1 <= cp.size <= self.head]
-        for old, new in itertools.pairwise(usable):
-            try:
-                proof = self.ledger.consistency_proof(self.session, old.size, new.size)
-            except IntegrityFailure:
-                if not self.any_missing:
-                    self.add(
-                        "checkpoint_consistency_unprovable",
-                        f"无法从存储的节点证明检查点 {old.size} 与 {new.size} 一致",
-                        f"stored nodes cannot prove checkpoints {old.size} and {new.size} "
-                        "consistent",
-                        seq_range=(old.size, new.size),
-                    )
-                continue
-            if not verify_consistency(self.h, old.size, new.size, old.root, new.root, proof):
-                self.add(
-                    "checkpoints_inconsistent",
-                    f"检查点 {new.size} 不是检查点 {old.size} 的延续",
-                    f"checkpoint {new.size} does not extend checkpoint {old.size}",
-                    seq_range=(old.size, new.size),
-                )

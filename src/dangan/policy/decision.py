@@ -1,8 +1,13 @@
 """THE access policy: one pure function, `decide`, and the SQL filter inputs consistent with it.
 
-Every check in the system asks `decide(subject, action, resource, now)`; lists, counts and
-search ask `visible_filter` (turned into SQL by `services.visible_records_clause`) so they
-are filtered inside the query and agree with `decide` record for record.
+Every check in the system asks `decide(subject, action, resource, now)` — the unit of work of
+every use case asks it before acting; lists, counts and search ask `visible_filter` (turned
+into SQL by `dangan.access.visibility`) so they are filtered inside the query and agree with
+`decide` record for record.
+
+Who may act at all: a person by their roles (below); a business system only to submit, and
+only with a token holding the `submit` scope; Dangan itself (the operator's console on the
+server, recovery, rebuild) may do everything — whoever runs it already holds the keys.
 
 Order of the record checks, each a stable reason code shown to the user:
 
@@ -17,16 +22,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from dangan.access.domain import (
+from dangan.core.clock import utcnow
+from dangan.policy.domain import (
     ACTIONS,
     ARCHIVIST,
     AUDITOR,
     DEPARTMENT_HEAD,
     DOWNLOAD,
     GRANT,
+    GRANTABLE_ACTIONS,
+    INTERNAL,
     LOWEST_CLEARANCE,
     MANAGE_USERS,
     OPEN,
+    PERSON,
     READ_CONTENT,
     READ_LEDGER,
     READ_METADATA,
@@ -38,10 +47,10 @@ from dangan.access.domain import (
     STAFF,
     SUBMIT,
     SYSADMIN,
+    SYSTEM,
     classification_level,
     covered_classifications,
 )
-from dangan.core.clock import utcnow
 
 # Which roles may do the actions that concern no single record.
 SYSTEM_ACTION_ROLES: dict[str, frozenset[str]] = {
@@ -69,6 +78,8 @@ REASONS: dict[str, tuple[str, str]] = {
     "own_department": ("本部门的档案", "a record of your own department"),
     "open_record": ("开放档案的目录信息", "the description of an open record"),
     "grant": ("有有效的临时授权", "you hold a valid time-limited grant"),
+    "internal": ("系统自身的运维操作", "an operation of Dangan itself"),
+    "token_scope": ("访问令牌有此权限范围", "the token holds the scope for this"),
     # denied
     "unknown_action": ("未知的操作", "unknown action"),
     "resource_required": ("此操作须指定档案", "this action needs a record"),
@@ -89,7 +100,14 @@ REASONS: dict[str, tuple[str, str]] = {
         "this record is outside what you may access",
     ),
     "role_not_permitted": ("您的角色不允许此操作", "your role does not permit this"),
+    "scope_missing": ("访问令牌无此操作权限", "the token lacks the scope for this"),
+    "systems_submit_only": (
+        "业务系统只能提交归档，不能直接访问档案",
+        "a business system may only submit; it cannot act on records",
+    ),
 }
+# The token scope a business system needs for each action it may do at all.
+SYSTEM_SCOPES: dict[str, str] = {SUBMIT: "submit"}
 
 
 @dataclass(frozen=True)
@@ -108,13 +126,16 @@ class GrantView:
 
 @dataclass(frozen=True)
 class Subject:
-    """Who is asking: built once per request from the account (see `services.load_subject`).
+    """Who is asking, as the policy sees it: built once per request (persons: from the
+    account, see `dangan.access.subjects`; systems: from the token).
 
-    `department_subtree` is the own department and every one below it (a head's scope);
-    `department_ancestors` its parents up to the root, for display and future rules.
+    `kind` is person, system or internal (`dangan.policy.domain.ACTOR_KINDS`). For a person,
+    `department_subtree` is the own department and every one below it (a head's scope) and
+    `department_ancestors` its parents up to the root; for a system, `scopes` are its token's.
+    A person not yet signed in has no `user_id` and no roles.
     """
 
-    user_id: int
+    user_id: int | None
     roles: frozenset[str]
     department_id: int | None = None
     department_subtree: frozenset[int] = frozenset()
@@ -122,6 +143,8 @@ class Subject:
     clearance: str = LOWEST_CLEARANCE
     grants: tuple[GrantView, ...] = ()
     username: str = ""
+    kind: str = PERSON
+    scopes: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -157,12 +180,24 @@ def decide(
     """May `subject` do `action` (on `resource`, for record actions) at `now`?"""
     if action not in ACTIONS:
         return _decision(False, "unknown_action")
+    if subject.kind == INTERNAL:
+        return _decision(True, "internal")
+    if subject.kind == SYSTEM:
+        return _system_decision(subject, action)
     if action not in RECORD_ACTIONS:
         allowed = bool(subject.roles & SYSTEM_ACTION_ROLES[action])
         return _decision(allowed, "role_permits" if allowed else "role_not_permitted")
     if resource is None:
         return _decision(False, "resource_required")
     return _record_decision(subject, action, resource, now or utcnow())
+
+
+def _system_decision(subject: Subject, action: str) -> Decision:
+    scope = SYSTEM_SCOPES.get(action)
+    if scope is None:
+        return _decision(False, "systems_submit_only")
+    allowed = scope in subject.scopes
+    return _decision(allowed, "token_scope" if allowed else "scope_missing")
 
 
 def _record_decision(
@@ -175,9 +210,13 @@ def _record_decision(
     if subject.roles & SEPARATED_ROLES:
         return _decision(False, "separation_of_duties")
     reason = _scope_reason(subject, action, resource)
-    if reason is None and any(
-        g.record_id == resource.record_id and action in g.actions and g.active(now)
-        for g in subject.grants
+    if (
+        reason is None
+        and action in GRANTABLE_ACTIONS
+        and any(
+            g.record_id == resource.record_id and action in g.actions and g.active(now)
+            for g in subject.grants
+        )
     ):
         reason = "grant"
     return _decision(reason is not None, reason or "not_in_scope")
@@ -209,7 +248,8 @@ class VisibleFilter:
 
     A record is admitted when its 密级 is in `classifications` AND (`all_departments`, or
     its owner is in `department_ids`, or `open_records` and it is 开放, or its id is in
-    `granted_record_ids`). Empty `classifications` admits nothing.
+    `granted_record_ids`). Empty `classifications` admits nothing — unless `everything`,
+    which admits every record (Dangan itself, whose decisions are all yes).
     """
 
     action: str
@@ -218,9 +258,12 @@ class VisibleFilter:
     department_ids: frozenset[int] = frozenset()
     open_records: bool = False
     granted_record_ids: frozenset[str] = field(default_factory=frozenset)
+    everything: bool = False  # Dangan itself: no filter at all
 
     @property
     def nothing(self) -> bool:
+        if self.everything:
+            return False
         return not self.classifications or not (
             self.all_departments
             or self.department_ids
@@ -230,6 +273,8 @@ class VisibleFilter:
 
     def admits(self, r: RecordAccessAttrs) -> bool:
         """The filter evaluated in Python (what the SQL clause computes)."""
+        if self.everything:
+            return True
         if r.classification not in self.classifications:
             return False
         return (
@@ -244,7 +289,9 @@ def visible_filter(
     subject: Subject, now: datetime | None = None, action: str = READ_METADATA
 ) -> VisibleFilter:
     """The inputs of a query filter consistent with `decide(subject, action, ·, now)`."""
-    if action not in RECORD_ACTIONS or subject.roles & SEPARATED_ROLES:
+    if subject.kind == INTERNAL and action in RECORD_ACTIONS:
+        return VisibleFilter(action=action, classifications=frozenset(), everything=True)
+    if action not in RECORD_ACTIONS or subject.kind != PERSON or subject.roles & SEPARATED_ROLES:
         return VisibleFilter(action=action, classifications=frozenset())
     at = now or utcnow()
     departments: set[int] = set()
@@ -259,6 +306,8 @@ def visible_filter(
         department_ids=frozenset(departments),
         open_records=STAFF in subject.roles and action in STAFF_OPEN_ACTIONS,
         granted_record_ids=frozenset(
-            g.record_id for g in subject.grants if action in g.actions and g.active(at)
+            g.record_id
+            for g in subject.grants
+            if action in GRANTABLE_ACTIONS and action in g.actions and g.active(at)
         ),
     )

@@ -1,0 +1,80 @@
+"""What every feature's CLI commands share: consoles, error printing, JSON output, progress
+bars, and the instance's dependencies, opened lazily by the root command (`dangan.cli.main`
+puts an opener into the Typer context, so a feature's command never imports the composition
+root and `dangan --help` imports nothing but Typer)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, Protocol, TypeVar, cast
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from dangan.core.errors import DanganError
+
+console = Console()
+err_console = Console(stderr=True)
+T = TypeVar("T")
+
+
+class Opener(Protocol):
+    """Opens the instance (settings → container); `recover` first finishes interrupted
+    after-commit work. The result must be closed."""
+
+    def __call__(self, *, recover: bool = True) -> Any: ...
+
+
+def open_deps(ctx: typer.Context, port: type[T], *, recover: bool = True) -> T:
+    """The instance's dependencies typed as the command's port (close with `.close()`)."""
+    opener = ctx.find_root().obj
+    if opener is None:
+        raise RuntimeError("the root command did not install an opener")
+    return cast(T, cast(Opener, opener)(recover=recover))
+
+
+def print_error(exc: DanganError) -> None:
+    # User text is escaped: "[code]" and field names would otherwise be read as rich markup.
+    err_console.print(
+        f"[bold red]错误 error[/] {escape(f'[{exc.code}] {exc.zh}')}\n  {escape(exc.en)}",
+        highlight=False,
+    )
+    for p in exc.problems:
+        err_console.print(
+            f"  - [yellow]{escape(p.field)}[/] {escape(f'({p.code}): {p.zh} / {p.en}')}",
+            highlight=False,
+        )
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn DanganError into a clear message and exit code 2; anything else is a bug."""
+    try:
+        yield
+    except DanganError as exc:
+        print_error(exc)
+        raise typer.Exit(2) from exc
+
+
+def run(fn: Callable[[], T]) -> T:
+    with user_errors():
+        return fn()
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
