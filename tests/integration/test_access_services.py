@@ -22,10 +22,10 @@ from dangan.access import passwords
 from dangan.access import services as svc
 from dangan.access.models import AuthSession, RecordAccess, User
 from dangan.access.passwords import needs_rehash
-from dangan.policy.decision import decide
 from dangan.bootstrap import Container
 from dangan.core.errors import ConflictError, InvalidInputError
 from dangan.ledger.models import LedgerEntry
+from dangan.policy.decision import decide
 from dangan.records.models import Record
 from tests.archive_kit import new_instance
 

@@ -5,20 +5,21 @@ from __future__ import annotations
 import pytest
 from argon2 import PasswordHasher, Type
 
-from dangan.access.domain import check_grant_input, normalise_grant_actions
-from dangan.policy.domain import (
-    ROLES,
-    SEPARATED_ROLES,
-    ancestors,
-    covered_classifications,
-    separation_conflict,
-    subtree,
-)
 from dangan.access.passwords import (
     hash_password,
     needs_rehash,
     password_problems,
     verify_password,
+)
+from dangan.policy.domain import (
+    ROLES,
+    SEPARATED_ROLES,
+    ancestors,
+    check_grant_input,
+    covered_classifications,
+    normalise_grant_actions,
+    separation_conflict,
+    subtree,
 )
 
 # --- 三员分立 -------------------------------------------------------------------------------

@@ -17,8 +17,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dangan.access.domain import STATUS_ACTIVE
-from dangan.policy.domain import LOWEST_CLEARANCE
 from dangan.db.base import Base
+from dangan.policy.domain import LOWEST_CLEARANCE
 
 
 class Department(Base):

@@ -37,10 +37,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dangan.access import services
-from dangan.policy.domain import STAFF
 from dangan.access.models import Department, RoleAssignment, User
 from dangan.core.clock import utcnow
 from dangan.core.errors import ConfigurationError, DanganError
+from dangan.policy.domain import STAFF
 
 if TYPE_CHECKING:
     from dangan.bootstrap import Container

@@ -27,23 +27,6 @@ from dangan.access.domain import (
     LOCKOUT_MINUTES,
     MAX_FAILED_ATTEMPTS,
     STATUS_ACTIVE,
-    check_grant_input,
-    normalise_grant_actions,
-)
-from dangan.policy.domain import (
-    CLASSIFICATIONS,
-    GRANT,
-    LOWEST_CLEARANCE,
-    MANAGE_USERS,
-    OPEN,
-    READ_METADATA,
-    ROLES,
-    SEPARATED_ROLES,
-    SET_CLEARANCE,
-    ancestors,
-    role_label,
-    separation_conflict,
-    subtree,
 )
 from dangan.access.models import (
     AccessGrant,
@@ -59,14 +42,6 @@ from dangan.access.passwords import (
     password_problems,
     verify_password,
 )
-from dangan.policy.decision import (
-    Decision,
-    GrantView,
-    RecordAccessAttrs,
-    Subject,
-    decide,
-    visible_filter,
-)
 from dangan.arrangement.models import Fonds
 from dangan.core.clock import iso, utcnow
 from dangan.core.errors import (
@@ -78,6 +53,31 @@ from dangan.core.errors import (
     Problem,
 )
 from dangan.db.locking import for_update
+from dangan.policy.decision import (
+    Decision,
+    GrantView,
+    RecordAccessAttrs,
+    Subject,
+    decide,
+    visible_filter,
+)
+from dangan.policy.domain import (
+    CLASSIFICATIONS,
+    GRANT,
+    LOWEST_CLEARANCE,
+    MANAGE_USERS,
+    OPEN,
+    READ_METADATA,
+    ROLES,
+    SEPARATED_ROLES,
+    SET_CLEARANCE,
+    ancestors,
+    check_grant_input,
+    normalise_grant_actions,
+    role_label,
+    separation_conflict,
+    subtree,
+)
 from dangan.records.models import Record
 
 if TYPE_CHECKING:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from dangan.core.errors import Problem
+
 # --- who acts ---------------------------------------------------------------------------
 
 # Every use case is done by one of three kinds of actor: a signed-in person (or a visitor
@@ -142,3 +144,37 @@ def ancestors(dept: int, parents: Mapping[int, int | None]) -> tuple[int, ...]:
         chain.append(cur)
         cur = parents.get(cur)
     return tuple(chain)
+
+
+# --- grants --------------------------------------------------------------------------
+
+
+def check_grant_input(actions: Iterable[str], reason: str) -> list[Problem]:
+    """Problems with the actions and reason of a new grant."""
+    problems: list[Problem] = []
+    acts = list(actions)
+    if not acts:
+        problems.append(
+            Problem("actions", "required", "至少授予一项操作", "grant at least one action")
+        )
+    bad = sorted(set(acts) - GRANTABLE_ACTIONS)
+    if bad:
+        problems.append(
+            Problem(
+                "actions",
+                "unknown_action",
+                f"不能授予这些操作：{'、'.join(bad)}",
+                f"these actions cannot be granted: {', '.join(bad)}",
+            )
+        )
+    if not reason.strip():
+        problems.append(
+            Problem("reason", "required", "请填写授权理由", "a reason for the grant is required")
+        )
+    return problems
+
+
+def normalise_grant_actions(actions: Iterable[str]) -> frozenset[str]:
+    """Any record action implies seeing the record's description."""
+    acts = frozenset(actions)
+    return acts | {READ_METADATA} if acts else acts

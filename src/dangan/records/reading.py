@@ -34,15 +34,15 @@ from cryptography.hazmat.primitives import hashes
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from dangan.policy.domain import DOWNLOAD, EDIT, READ_CONTENT, READ_METADATA, SEPARATED_ROLES
 from dangan.access.models import RecordAccess
-from dangan.policy.decision import REASONS, RecordAccessAttrs, Subject, decide
 from dangan.access.services import AccessDenied, visible_records_clause
 from dangan.bootstrap import Container
 from dangan.core.clock import utcnow
 from dangan.core.errors import DanganError, IntegrityFailure, NotFoundError
 from dangan.ledger.events import audit_event
 from dangan.ledger.models import LedgerEntry
+from dangan.policy.decision import REASONS, RecordAccessAttrs, Subject, decide
+from dangan.policy.domain import DOWNLOAD, EDIT, READ_CONTENT, READ_METADATA, SEPARATED_ROLES
 from dangan.records.editing import edit_metadata
 from dangan.records.models import Record, RecordFile
 from dangan.records.packaging import logical_path

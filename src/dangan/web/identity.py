@@ -15,8 +15,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from dangan.policy.decision import Subject
 from dangan.access.services import SessionExpired, resolve_session, subject_for
+from dangan.policy.decision import Subject
 from dangan.systems.domain import PREFIX as SYSTEM_TOKEN_PREFIX
 from dangan.systems.domain import AuthError
 from dangan.web.deps import RuntimeDep
