@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from dangan.adapters.http import ApiOptions
 from dangan.bootstrap import Container
 from dangan.systems.services import create_token
 from dangan.web import create_app
-from dangan.web.deps import ApiOptions
 from tests.archive_kit import NOTICE, new_instance
 
 with warnings.catch_warnings():

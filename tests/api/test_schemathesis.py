@@ -32,10 +32,10 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from dangan.access import services as access
+from dangan.adapters.http import ApiOptions
 from dangan.bootstrap import Container
 from dangan.systems.services import create_token
 from dangan.web import create_app
-from dangan.web.deps import ApiOptions
 from dangan.web.errors import PROBLEM_JSON
 from tests.archive_kit import new_instance
 

@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 import uvicorn
 
+from dangan.adapters.http import ApiOptions
 from dangan.bootstrap import Container
 from dangan.client import DanganApiError, DanganClient
 from dangan.systems.domain import verify_notice
 from dangan.systems.services import create_token
 from dangan.web import create_app
-from dangan.web.deps import ApiOptions
 from tests.api.conftest import FAST, TestClient, bearer, body, meta, spool_entries
 from tests.archive_kit import NOTICE, counts, new_instance
 

@@ -10,27 +10,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import threading
-import time
-from collections import deque
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 
-from dangan.core.errors import DanganError
+from dangan.core.errors import PermissionDeniedError, UnauthenticatedError
 
 SCOPE_SUBMIT = "submit"
 SCOPE_READ_CATALOGUE = "read_catalogue"
 SCOPES = (SCOPE_SUBMIT, SCOPE_READ_CATALOGUE)
 PREFIX = "dgn"
 _DUMMY_HASH = hashlib.sha256(b"dgn_dummy").hexdigest()
-
-
-@dataclass
-class AuthError(DanganError):
-    """Authentication or authorisation failed; `status` is 401, 403 or 429."""
-
-    status: int = 401
-    retry_after: int | None = None
 
 
 def new_token_id() -> str:
@@ -82,49 +70,17 @@ def check_scopes(requested: Iterable[str]) -> list[str]:
     return out
 
 
-def denied(code: str) -> AuthError:
+def denied(code: str) -> UnauthenticatedError | PermissionDeniedError:
     texts = {
-        "token_missing": ("缺少访问令牌（Authorization: Bearer …）", "missing bearer token", 401),
-        "token_invalid": ("访问令牌无效", "the token is not valid", 401),
-        "token_revoked": ("访问令牌已吊销", "the token was revoked", 401),
-        "scope_missing": ("访问令牌无此操作权限", "the token lacks the scope for this", 403),
+        "token_missing": ("缺少访问令牌（Authorization: Bearer …）", "missing bearer token"),
+        "token_invalid": ("访问令牌无效", "the token is not valid"),
+        "token_revoked": ("访问令牌已吊销", "the token was revoked"),
+        "scope_missing": ("访问令牌无此操作权限", "the token lacks the scope for this"),
     }
-    zh, en, status = texts[code]
-    return AuthError(code=code, zh=zh, en=en, status=status)
-
-
-class SlidingWindowLimiter:
-    """Requests per token in the last 60 s, kept in this process's memory.
-
-    Limitation: each worker process counts on its own, so with N workers a token can make up
-    to N × its limit; restarts forget the window. Good enough to stop a runaway connector.
-    """
-
-    def __init__(self, window: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self.window = window
-        self._clock = clock
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def check(self, key: str, limit: int) -> None:
-        """Count one request; raise AuthError(429) with Retry-After when over the limit."""
-        if limit <= 0:
-            return  # 0 = unlimited
-        now = self._clock()
-        with self._lock:
-            hits = self._hits.setdefault(key, deque())
-            while hits and hits[0] <= now - self.window:
-                hits.popleft()
-            if len(hits) >= limit:
-                retry = max(1, int(hits[0] + self.window - now + 0.999))
-                raise AuthError(
-                    code="rate_limited",
-                    zh=f"请求过于频繁：每分钟上限 {limit} 次，请 {retry} 秒后重试",
-                    en=f"too many requests: limit {limit}/min; retry in {retry} s",
-                    status=429,
-                    retry_after=retry,
-                )
-            hits.append(now)
+    zh, en = texts[code]
+    if code == "scope_missing":
+        return PermissionDeniedError(code=code, zh=zh, en=en)
+    return UnauthenticatedError(code=code, zh=zh, en=en)
 
 
 def sign_notice(key: str, body: bytes) -> str:

@@ -22,9 +22,15 @@ from sqlalchemy.orm import Session
 
 from dangan.bootstrap import Container
 from dangan.core.clock import iso, utcnow
-from dangan.core.errors import ConflictError, InvalidInputError, NotFoundError, Problem
+from dangan.core.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+    Problem,
+    UnauthenticatedError,
+)
 from dangan.systems.domain import (
-    AuthError,
     check_scopes,
     denied,
     hash_matches,
@@ -132,7 +138,9 @@ def revoke_token(c: Container, token_id: str, *, actor: str = "cli") -> ApiToken
         return token
 
 
-def _deny(c: Container, code: str, token: ApiToken | None, tid: str | None) -> AuthError:
+def _deny(
+    c: Container, code: str, token: ApiToken | None, tid: str | None
+) -> UnauthenticatedError | PermissionDeniedError:
     """Log the refusal in its own transaction, then hand back the error to raise."""
     with c.sessions.begin() as session:
         c.ledger.append(
@@ -152,7 +160,8 @@ def _deny(c: Container, code: str, token: ApiToken | None, tid: str | None) -> A
 def authenticate(c: Container, plaintext: str | None, scope: str | Iterable[str]) -> ApiToken:
     """The token's row if it is valid, unrevoked and holds one of `scope`.
 
-    Raises AuthError: token_missing/token_invalid/token_revoked (401), scope_missing (403).
+    Raises UnauthenticatedError (token_missing/_invalid/_revoked), PermissionDeniedError
+    (scope_missing).
     """
     if not plaintext:
         raise denied("token_missing")  # no attempt was made: not worth a ledger entry

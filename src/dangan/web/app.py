@@ -41,7 +41,8 @@ def _sweep_spool(rt: ApiRuntime) -> None:
 
 
 def create_app(container: Container, options: ApiOptions | None = None) -> FastAPI:
-    runtime = ApiRuntime(container, options or ApiOptions.from_env())
+    settings = container.settings
+    runtime = ApiRuntime(container, settings, options or ApiOptions.of(settings.web))
     _sweep_spool(runtime)
 
     @asynccontextmanager

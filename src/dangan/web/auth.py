@@ -19,8 +19,8 @@ from sqlalchemy import select
 from dangan.access import services as access
 from dangan.access.models import RoleAssignment, User
 from dangan.bootstrap import Container
+from dangan.core.errors import UnauthenticatedError
 from dangan.settings import Settings
-from dangan.systems.domain import AuthError
 from dangan.web.deps import ContainerDep
 from dangan.web.errors import PROBLEM_JSON
 from dangan.web.identity import CSRF_COOKIE, SESSION_COOKIE, CurrentPerson, session_token
@@ -120,12 +120,11 @@ def user_view(c: Container, user_id: int) -> dict[str, Any]:
         }
 
 
-def _not_signed_in() -> AuthError:
-    return AuthError(
+def _not_signed_in() -> UnauthenticatedError:
+    return UnauthenticatedError(
         code="not_signed_in",
         zh="未登录或会话已失效，请重新登录",
         en="not signed in, or the session has ended; please sign in",
-        status=401,
     )
 
 
@@ -158,7 +157,7 @@ def sign_in(body: SignInBody, request: Request, response: Response, c: Container
         )
     except (access.AuthenticationError, access.TotpRequired) as exc:
         # These carry no HTTP status of their own: both are 401.
-        raise AuthError(code=exc.code, zh=exc.zh, en=exc.en, status=401) from exc
+        raise UnauthenticatedError(code=exc.code, zh=exc.zh, en=exc.en) from exc
     csrf = set_session_cookies(response, c.settings, token)
     response.headers["Cache-Control"] = "no-store"
     return signed_in_body(c, user.id, token, csrf)

@@ -1,5 +1,8 @@
 """Every error leaves the API as `application/problem+json` (RFC 9457) in zh-CN and en.
 
+This is the only place that knows HTTP statuses: each kind of `dangan.core.errors` maps to
+one status here.
+
     {"type": "urn:dangan:problem:<code>", "title": "...", "status": 422, "detail": "...",
      "code": "<code>", "zh": "...", "en": "...", "problems": [...], "instance": "/api/..."}
 
@@ -10,7 +13,6 @@ A 500 says nothing about the cause to the client; the traceback goes to the log 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
@@ -19,35 +21,40 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from dangan.adapters.http import PROBLEM_JSON
 from dangan.core.errors import (
     ConfigurationError,
     ConflictError,
     DanganError,
     IntegrityFailure,
     InvalidInputError,
+    MalformedInputError,
     NotFoundError,
+    PermissionDeniedError,
     Problem,
+    RateLimitedError,
+    TooLargeError,
+    UnauthenticatedError,
+    UnsupportedFormatError,
+    UpstreamError,
 )
-from dangan.systems.domain import AuthError
 
-__all__ = ["AuthError", "HttpProblem", "install_error_handlers", "problem_body", "status_for"]
+__all__ = ["install_error_handlers", "problem_body", "status_for"]
 
 log = logging.getLogger("dangan.web")
-PROBLEM_JSON = "application/problem+json"
 
-
-@dataclass
-class HttpProblem(DanganError):
-    """An error about the HTTP request itself (400 malformed, 413 too large, 415 type)."""
-
-    status: int = 400
-
-
-_BY_CLASS: list[tuple[type[DanganError], int]] = [
+STATUS_BY_KIND: list[tuple[type[DanganError], int]] = [
     (InvalidInputError, 422),
+    (MalformedInputError, 400),
+    (TooLargeError, 413),
+    (UnsupportedFormatError, 415),
     (NotFoundError, 404),
     (ConflictError, 409),
+    (UnauthenticatedError, 401),
+    (PermissionDeniedError, 403),
+    (RateLimitedError, 429),
     (IntegrityFailure, 500),
+    (UpstreamError, 502),
     (ConfigurationError, 503),
 ]
 
@@ -65,12 +72,9 @@ _HTTP_TEXTS: dict[int, tuple[str, str, str]] = {
 
 
 def status_for(exc: DanganError) -> int:
-    status = getattr(exc, "status", None)
-    if isinstance(status, int):
-        return status
-    for cls, code in _BY_CLASS:
-        if isinstance(exc, cls):
-            return code
+    for kind, status in STATUS_BY_KIND:
+        if isinstance(exc, kind):
+            return status
     return 400
 
 
@@ -120,11 +124,10 @@ async def _dangan_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DanganError)
     status, body = error_body(exc, request.url.path)
     headers = {}
-    if isinstance(exc, AuthError):
-        if exc.retry_after is not None:
-            headers["Retry-After"] = str(exc.retry_after)
-        if status == 401:
-            headers["WWW-Authenticate"] = 'Bearer realm="dangan"'
+    if isinstance(exc, RateLimitedError):
+        headers["Retry-After"] = str(exc.retry_after)
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="dangan"'
     if status >= 500:
         log.error("request %s failed: %s", request.url.path, exc)
     return problem_response(status, body, headers)

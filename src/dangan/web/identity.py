@@ -16,9 +16,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from dangan.access.services import SessionExpired, resolve_session, subject_for
+from dangan.core.errors import PermissionDeniedError, UnauthenticatedError
 from dangan.policy.decision import Subject
 from dangan.systems.domain import PREFIX as SYSTEM_TOKEN_PREFIX
-from dangan.systems.domain import AuthError
 from dangan.web.deps import RuntimeDep
 
 SESSION_COOKIE = "dangan_session"
@@ -38,12 +38,11 @@ class Person:
     via_cookie: bool
 
 
-def _not_signed_in() -> AuthError:
-    return AuthError(
+def _not_signed_in() -> UnauthenticatedError:
+    return UnauthenticatedError(
         code="not_signed_in",
         zh="未登录或会话已失效，请重新登录",
         en="not signed in, or the session has ended; please sign in",
-        status=401,
     )
 
 
@@ -60,11 +59,10 @@ def require_csrf(request: Request) -> None:
     cookie = request.cookies.get(CSRF_COOKIE, "")
     header = request.headers.get(CSRF_HEADER, "")
     if not cookie or not hmac.compare_digest(cookie, header):
-        raise AuthError(
+        raise PermissionDeniedError(
             code="csrf_failed",
             zh="请求缺少有效的防伪令牌（CSRF），已拒绝",
             en="the request lacks a valid anti-forgery (CSRF) token; refused",
-            status=403,
         )
 
 

@@ -17,9 +17,9 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from dangan.access.services import AccessDenied
+from dangan.core.errors import PermissionDeniedError
 from dangan.records import reading
 from dangan.web.deps import ContainerDep
-from dangan.web.errors import HttpProblem
 from dangan.web.identity import CurrentPerson
 
 router = APIRouter(prefix="/api/v1", tags=["records"])
@@ -38,7 +38,7 @@ def refused_as_403(call: Callable[[], T]) -> T:
     try:
         return call()
     except AccessDenied as exc:
-        raise HttpProblem(code=exc.code, zh=exc.zh, en=exc.en, status=403) from exc
+        raise PermissionDeniedError(code=exc.code, zh=exc.zh, en=exc.en) from exc
 
 
 class EditRequest(BaseModel):

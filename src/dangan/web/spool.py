@@ -21,7 +21,7 @@ from typing import IO
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from dangan.web.errors import HttpProblem
+from dangan.core.errors import MalformedInputError, TooLargeError
 
 METADATA_FIELD = "metadata"
 
@@ -63,17 +63,16 @@ class Spooled:
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def too_large(zh_what: str, en_what: str, limit: int) -> HttpProblem:
-    return HttpProblem(
+def too_large(zh_what: str, en_what: str, limit: int) -> TooLargeError:
+    return TooLargeError(
         code="payload_too_large",
         zh=f"{zh_what}超过上限 {limit} 字节",
         en=f"{en_what} exceeds the limit of {limit} bytes",
-        status=413,
     )
 
 
-def malformed(code: str, zh: str, en: str) -> HttpProblem:
-    return HttpProblem(code=code, zh=zh, en=en, status=400)
+def malformed(code: str, zh: str, en: str) -> MalformedInputError:
+    return MalformedInputError(code=code, zh=zh, en=en)
 
 
 def new_spool(root: Path) -> Spooled:

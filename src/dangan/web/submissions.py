@@ -21,7 +21,13 @@ from fastapi.responses import JSONResponse
 from starlette.requests import ClientDisconnect
 
 from dangan.core.clock import iso, utcnow
-from dangan.core.errors import DanganError, InvalidInputError, Problem
+from dangan.core.errors import (
+    DanganError,
+    InvalidInputError,
+    Problem,
+    TooLargeError,
+    UnsupportedFormatError,
+)
 from dangan.interop.envelope import submission_from
 from dangan.records.domain import ROLE_MAIN, IncomingFile, Submission, record_id_for
 from dangan.records.services import Receipt, archive_submission
@@ -36,7 +42,7 @@ from dangan.systems.services import (
     submission_status,
 )
 from dangan.web.deps import ApiRuntime, Caller, ReadCaller, RuntimeDep, SubmitCaller
-from dangan.web.errors import HttpProblem, error_body, problem_body, problem_response
+from dangan.web.errors import error_body, problem_body, problem_response
 from dangan.web.spool import METADATA_FIELD, Spooled, malformed, spool_body, spool_multipart
 
 log = logging.getLogger("dangan.web")
@@ -226,12 +232,11 @@ def _interop_submission(
     return dataclasses.replace(sub, source_system=system), None
 
 
-def _unsupported(media: str) -> HttpProblem:
-    return HttpProblem(
+def _unsupported(media: str) -> UnsupportedFormatError:
+    return UnsupportedFormatError(
         code="unsupported_media_type",
         zh=f"不支持的内容类型 {media or '（无）'}；请用 multipart/form-data",
         en=f"unsupported content type {media or '(none)'}; use multipart/form-data",
-        status=415,
     )
 
 
@@ -242,11 +247,10 @@ async def _spool_request(request: Request, rt: ApiRuntime) -> tuple[Spooled, str
         raise _unsupported(media)
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > rt.options.max_request_bytes:
-        raise HttpProblem(
+        raise TooLargeError(
             code="payload_too_large",
             zh=f"请求体超过上限 {rt.options.max_request_bytes} 字节",
             en=f"the request body exceeds the limit of {rt.options.max_request_bytes} bytes",
-            status=413,
         )
     try:
         if media == MULTIPART:
