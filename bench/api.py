@@ -28,13 +28,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from dangan.setup import initialise
 
 from dangan.bootstrap import Container, bootstrap
 from dangan.client import DanganApiError, DanganClient
 from dangan.records.domain import IncomingFile, Submission
 from dangan.records.services import archive_submission
 from dangan.settings import load_settings
-from dangan.setup import initialise
 
 ROOT = Path(__file__).resolve().parents[1]
 TOPICS = [

@@ -23,14 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes
+from dangan.demo import corpus_documents, corpus_metadata, write_corpus_file
+from dangan.setup import initialise
 
 from dangan.bootstrap import bootstrap
 from dangan.content.samples import generate_samples
-from dangan.demo import corpus_documents, corpus_metadata, write_corpus_file
 from dangan.records.domain import IncomingFile, Submission
 from dangan.records.services import archive_submission
 from dangan.settings import load_settings
-from dangan.setup import initialise
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "corpus"
 

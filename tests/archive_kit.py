@@ -9,11 +9,19 @@ from typing import Any
 from sqlalchemy import func, select
 
 from dangan.bootstrap import Container, bootstrap
+from dangan.instance.lifecycle import initialise
 from dangan.ledger.models import LedgerEntry
+from dangan.policy.decision import Subject
+from dangan.records import services as records
 from dangan.records.domain import IncomingFile, Submission
 from dangan.records.models import Record
+from dangan.records.receipts import Receipt
+from dangan.records.verification import RecordVerification
 from dangan.settings import Settings, load_settings
-from dangan.setup import initialise
+from dangan.usecase import Actor
+
+# Whoever runs a command on the server: Dangan itself, "cli" on the ledger.
+OPERATOR = Actor.internal("cli")
 
 NOTICE = {
     "title": "关于开展安全生产大检查的通知",
@@ -82,3 +90,30 @@ def counts(c: Container) -> tuple[int, int]:
 def stored_objects(c: Container) -> int:
     """Object directories on every root, complete or not."""
     return sum(len(r.list_objects()) + len(r.incomplete_objects()) for r in c.roots)
+
+
+# --- the archive's use cases, called as the test's actors ---------------------------------
+
+
+def submitter(sub: Submission) -> Actor:
+    """The business system a submission comes from, with a submit token."""
+    return Actor.system(sub.source_system, {"submit"})
+
+
+def archivist(name: str = "张档案", clearance: str = "绝密") -> Actor:
+    """A person holding the archivist role (the policy needs no account row)."""
+    return Actor.person(
+        Subject(user_id=None, roles=frozenset({"archivist"}), clearance=clearance, username=name)
+    )
+
+
+def ingest(c: Container, sub: Submission) -> Receipt:
+    return records.archive_submission(c, submitter(sub), sub)
+
+
+def verify(c: Container, ref: str) -> RecordVerification:
+    return records.verify_record(c, OPERATOR, ref)
+
+
+def find(c: Container, q: str, limit: int = 20) -> dict[str, Any]:
+    return records.search(c, OPERATOR, q, limit)

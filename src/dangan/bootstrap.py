@@ -1,7 +1,8 @@
 """The composition root: builds every adapter and service from settings, in one place.
 
 Nothing else reads settings or constructs adapters, so tests and tools get the same wiring
-as production by calling `bootstrap(settings)`.
+as production by calling `bootstrap(settings)`. `Container` satisfies every feature's port
+(`RecordsDeps`, `AccessDeps`, …); use cases take those ports, never the container itself.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from dangan.core.errors import ConfigurationError
 from dangan.crypto import load_suite
 from dangan.crypto.interfaces import CryptoSuite
 from dangan.db.engine import is_sqlite, make_engine, make_sessionmaker
@@ -94,3 +96,22 @@ def bootstrap(settings: Settings | None = None) -> Container:
         ),
         search=make_search_index(engine),
     )
+
+
+def open_container(*, recover: bool = True) -> Container:
+    """The instance for a command or a web worker: settings → container. `recover` first
+    finishes after-commit work a crash interrupted (package metadata, index)."""
+    settings = load_settings()
+    if not settings.resolved_key_dir.exists():
+        raise ConfigurationError(
+            code="not_initialised",
+            zh=f"实例尚未初始化（{settings.resolved_data_dir}），请先运行 dangan init",
+            en=f"the instance at {settings.resolved_data_dir} is not initialised; "
+            "run `dangan init` first",
+        )
+    c = bootstrap(settings)
+    if recover:
+        from dangan.records.outbox import drain_outbox
+
+        drain_outbox(c)
+    return c

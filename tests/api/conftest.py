@@ -13,7 +13,7 @@ import pytest
 from dangan.adapters.http import ApiOptions
 from dangan.bootstrap import Container
 from dangan.systems.services import create_token
-from dangan.web import create_app
+from dangan.web.app import create_app
 from tests.archive_kit import NOTICE, new_instance
 
 with warnings.catch_warnings():

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pyotp
 import pytest
+from dangan.web.identity import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
 from sqlalchemy import select, update
 
 from dangan.access.models import AuthSession, User
@@ -23,7 +24,6 @@ from dangan.bootstrap import Container
 from dangan.core.clock import utcnow
 from dangan.ledger.models import LedgerEntry
 from dangan.systems.services import create_token
-from dangan.web.identity import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
 from tests.api.conftest import TestClient, bearer
 from tests.archive_kit import new_instance
 

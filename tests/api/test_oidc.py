@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 import httpx
 import pytest
+from dangan.web.identity import SESSION_COOKIE
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 from sqlalchemy import select
@@ -22,7 +23,6 @@ from dangan.access.oidc import STATE_COOKIE, OidcClient
 from dangan.access.services import bootstrap_account, create_department, create_user
 from dangan.bootstrap import Container
 from dangan.ledger.models import LedgerEntry
-from dangan.web.identity import SESSION_COOKIE
 from tests.api.conftest import TestClient
 from tests.archive_kit import new_instance
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from dangan.bootstrap import Container
-from dangan.web import create_app
+from dangan.web.app import create_app
 from tests.api.conftest import FAST, TestClient, bearer
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "code", "zh", "en", "problems", "instance"}

@@ -24,8 +24,8 @@ from dangan.ledger.models import LedgerEntry
 from dangan.records import reading
 from dangan.records.domain import IncomingFile, Submission
 from dangan.records.models import Record
-from dangan.records.packaging import logical_path
 from dangan.records.services import archive_submission
+from dangan.records.staging import logical_path
 from tests.api.conftest import TestClient, bearer
 from tests.archive_kit import NOTICE, notice, sm3_hex, write_doc
 

@@ -35,7 +35,7 @@ from dangan.access import services as access
 from dangan.adapters.http import ApiOptions
 from dangan.bootstrap import Container
 from dangan.systems.services import create_token
-from dangan.web import create_app
+from dangan.web.app import create_app
 from dangan.web.errors import PROBLEM_JSON
 from tests.archive_kit import new_instance
 

@@ -20,7 +20,7 @@ from dangan.bootstrap import Container
 from dangan.client import DanganApiError, DanganClient
 from dangan.systems.domain import verify_notice
 from dangan.systems.services import create_token
-from dangan.web import create_app
+from dangan.web.app import create_app
 from tests.api.conftest import FAST, TestClient, bearer, body, meta, spool_entries
 from tests.archive_kit import NOTICE, counts, new_instance
 

@@ -12,8 +12,7 @@ import sys
 from pathlib import Path
 
 from dangan.bootstrap import bootstrap
-from dangan.records.services import archive_submission
-from tests.archive_kit import make_settings, notice
+from tests.archive_kit import ingest, make_settings, notice
 
 
 def main() -> None:
@@ -23,7 +22,7 @@ def main() -> None:
     print("READY", flush=True)
     fd = os.open(ack, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     for n in range(int(start), int(start) + int(count)):
-        receipt = archive_submission(c, notice(inbox, n))
+        receipt = ingest(c, notice(inbox, n))
         line = f"OA-{n}\t{receipt['archival_code']}\t{receipt['record_id']}\n"
         os.write(fd, line.encode())
         os.fsync(fd)

@@ -19,9 +19,8 @@ import pytest
 from sqlalchemy import select
 
 from dangan.bootstrap import Container, bootstrap
+from dangan.instance.lifecycle import recover_instance
 from dangan.records.models import OutboxItem, Record
-from dangan.records.verification import verify_record
-from dangan.setup import recover_instance
 from tests.archive_kit import make_settings, new_instance
 from tests.ocfl_check import validate
 
@@ -90,7 +89,7 @@ def _check_invariants(c: Container, acked: dict[str, tuple[str, str]], verify: s
         assert root.incomplete_objects() == []
         assert set(root.list_objects()) == {r.id for r in records}
     for sid in verify:
-        result = verify_record(c, acked[sid][1])
+        result = verify(c, acked[sid][1])
         assert result.ok, result.problems
 
 

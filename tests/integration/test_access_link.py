@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dangan.access.models import Department, RecordAccess
-from dangan.records.services import archive_submission
-from tests.archive_kit import new_instance, notice
+from tests.archive_kit import ingest, new_instance, notice
 
 
 def test_classification_openness_and_owner_department(tmp_path: Path, db_url: str) -> None:
@@ -17,8 +16,8 @@ def test_classification_openness_and_owner_department(tmp_path: Path, db_url: st
             s.add(office)
             s.flush()
             office_id = office.id
-        controlled = archive_submission(c, notice(tmp_path / "in", 1))
-        opened = archive_submission(
+        controlled = ingest(c, notice(tmp_path / "in", 1))
+        opened = ingest(
             c,
             notice(
                 tmp_path / "in",

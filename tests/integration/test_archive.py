@@ -17,12 +17,21 @@ from dangan.crypto import hash_with, verifier_for, verify_signature
 from dangan.ledger import verify_proof_bundle
 from dangan.records.domain import IncomingFile, Submission, package_manifest
 from dangan.records.models import STATUS_ARCHIVED, STATUS_PENDING, CheckReport, Record
-from dangan.records.packaging import logical_path
-from dangan.records.review import confirm, list_queue
-from dangan.records.services import archive_submission
-from dangan.records.verification import verify_record
-from dangan.search.services import search_records
-from tests.archive_kit import UNCLASSIFIABLE, new_instance, notice, sha256_hex, sm3_hex, write_doc
+from dangan.records.services import confirm, list_queue
+from dangan.records.staging import logical_path
+from tests.archive_kit import (
+    OPERATOR,
+    UNCLASSIFIABLE,
+    archivist,
+    find,
+    ingest,
+    new_instance,
+    notice,
+    sha256_hex,
+    sm3_hex,
+    verify,
+    write_doc,
+)
 from tests.ocfl_check import validate
 
 CODE = re.compile(r"^Z109-WS·2024-D30-BGS-(\d{4})$")
@@ -40,7 +49,7 @@ def test_submission_is_numbered_signed_replicated_and_provable(
 ) -> None:
     sub = notice(tmp_path / "in", 1)
     path = sub.files[0].path
-    receipt = archive_submission(archive, sub)
+    receipt = ingest(archive, sub)
 
     assert receipt["status"] == STATUS_ARCHIVED
     assert CODE.match(receipt["archival_code"]).group(1) == "0001"
@@ -81,8 +90,8 @@ def test_submission_is_numbered_signed_replicated_and_provable(
         ok, errors = validate(Path(root.store.root))  # type: ignore[attr-defined]
         assert ok, errors
 
-    assert verify_record(archive, receipt["archival_code"]).ok
-    hits = search_records(archive, "安全生产 检查")["hits"]
+    assert verify(archive, receipt["archival_code"]).ok
+    hits = find(archive, "安全生产 检查")["hits"]
     assert [h["archival_code"] for h in hits] == [receipt["archival_code"]]
 
     with archive.sessions() as s:
@@ -98,8 +107,8 @@ def test_retry_returns_first_receipt_and_reuse_is_refused(
     archive: Container, tmp_path: Path
 ) -> None:
     sub = notice(tmp_path / "in", 1)
-    first = archive_submission(archive, sub)
-    again = archive_submission(archive, sub)
+    first = ingest(archive, sub)
+    again = ingest(archive, sub)
     assert again["archival_code"] == first["archival_code"]
     assert again["record_id"] == first["record_id"]
     assert again["ledger"]["seq"] == first["ledger"]["seq"]
@@ -107,17 +116,14 @@ def test_retry_returns_first_receipt_and_reuse_is_refused(
     other = write_doc(tmp_path / "other", "x.txt", "完全不同的正文")
     reuse = Submission("oa", "OA-1", sub.metadata, [IncomingFile(other, "notice-1.txt")])
     with pytest.raises(ConflictError) as exc:
-        archive_submission(archive, reuse)
+        ingest(archive, reuse)
     assert exc.value.code == "source_id_reused"
     with archive.sessions() as s:
         assert len(list(s.scalars(select(Record)))) == 1
 
 
 def test_pieces_are_continuous_within_scope(archive: Container, tmp_path: Path) -> None:
-    codes = [
-        archive_submission(archive, notice(tmp_path / "in", n))["archival_code"]
-        for n in range(1, 8)
-    ]
+    codes = [ingest(archive, notice(tmp_path / "in", n))["archival_code"] for n in range(1, 8)]
     pieces = [int(CODE.match(code).group(1)) for code in codes]
     assert pieces == list(range(1, 8))
     # Another scope (permanent retention, another year) starts again from 1.
@@ -128,44 +134,45 @@ def test_pieces_are_continuous_within_scope(archive: Container, tmp_path: Path) 
         document_type="报告",
         date="2023-01-10",
     )
-    assert archive_submission(archive, annual)["archival_code"] == "Z109-WS·2023-Y-BGS-0001"
+    assert ingest(archive, annual)["archival_code"] == "Z109-WS·2023-Y-BGS-0001"
 
 
 def test_unclassifiable_goes_to_queue_then_confirm_numbers_it(
     archive: Container, tmp_path: Path
 ) -> None:
     path = write_doc(tmp_path / "in", "misc.txt", "杂项材料正文")
-    receipt = archive_submission(
+    receipt = ingest(
         archive, Submission("oa", "OA-Q", dict(UNCLASSIFIABLE), [IncomingFile(path, path.name)])
     )
     assert receipt["status"] == STATUS_PENDING
     assert receipt["archival_code"] is None
-    queued = list_queue(archive)
-    assert [r.id for r in queued] == [receipt["record_id"]]
-    reasons = json.loads(queued[0].classification_json)["reasons"]
-    assert reasons[0]["code"] == "no_rule_matched"
+    queued = list_queue(archive, OPERATOR)
+    assert [r["record_id"] for r in queued] == [receipt["record_id"]]
+    assert queued[0]["reasons"][0]["code"] == "no_rule_matched"
 
-    confirmed = confirm(archive, receipt["record_id"], retention="D10", org="BGS", actor="张档案")
+    confirmed = confirm(
+        archive, archivist("张档案"), receipt["record_id"], retention="D10", org="BGS"
+    )
     assert confirmed["archival_code"] == "Z109-WS·2024-D10-BGS-0001"
-    assert list_queue(archive) == []
+    assert list_queue(archive, OPERATOR) == []
     with archive.sessions() as s:
         rec = s.get(Record, receipt["record_id"])
         assert [v.version for v in rec.versions] == [1, 2]
         assert archive.ledger.verify(s).ok
     with pytest.raises(ConflictError):
-        confirm(archive, receipt["record_id"], retention="Y", org="BGS", actor="张档案")
+        confirm(archive, archivist("张档案"), receipt["record_id"], retention="Y", org="BGS")
     for root in archive.roots:
         assert root.read_inventory(receipt["record_id"])["head"] == "v2"
-    assert verify_record(archive, receipt["record_id"]).ok
+    assert verify(archive, receipt["record_id"]).ok
 
 
 def test_corrupted_replica_is_reported_by_verify(archive: Container, tmp_path: Path) -> None:
-    receipt = archive_submission(archive, notice(tmp_path / "in", 1))
+    receipt = ingest(archive, notice(tmp_path / "in", 1))
     root = archive.roots[1]
     key = root.content_key(receipt["record_id"], logical_path("notice-1.txt"))
     target = Path(root.store.root) / key  # type: ignore[attr-defined]
     target.write_bytes(target.read_bytes().replace("安全".encode(), "危险".encode()))
-    result = verify_record(archive, receipt["record_id"])
+    result = verify(archive, receipt["record_id"])
     assert not result.ok
     assert any("root2:notice-1.txt" in p for p in result.problems)
     assert not any(p.startswith("root1") for p in result.problems)

@@ -10,8 +10,7 @@ from sqlalchemy import select
 
 from dangan.bootstrap import bootstrap
 from dangan.records.models import OutboxItem, Record
-from dangan.records.services import archive_submission
-from tests.archive_kit import make_settings, new_instance, notice
+from tests.archive_kit import ingest, make_settings, new_instance, notice
 
 WORKERS = 4
 PER_WORKER = 6
@@ -22,10 +21,7 @@ def _worker(args: tuple[str, str, int]) -> list[str]:
     c = bootstrap(make_settings(Path(data_dir), db_url))
     try:
         inbox = Path(data_dir) / f"in-{w}"
-        return [
-            archive_submission(c, notice(inbox, w * 1000 + i))["archival_code"]
-            for i in range(PER_WORKER)
-        ]
+        return [ingest(c, notice(inbox, w * 1000 + i))["archival_code"] for i in range(PER_WORKER)]
     finally:
         c.close()
 

@@ -9,11 +9,8 @@ import pytest
 
 from dangan.bootstrap import Container
 from dangan.core.errors import InvalidInputError
-from dangan.records.editing import edit_metadata, record_history
-from dangan.records.services import archive_submission
-from dangan.records.verification import verify_record
-from dangan.search.services import search_records
-from tests.archive_kit import new_instance, notice
+from dangan.records.services import edit_record, history
+from tests.archive_kit import OPERATOR, archivist, find, ingest, new_instance, notice, verify
 
 
 @pytest.fixture
@@ -26,29 +23,29 @@ def archive(tmp_path: Path, db_url: str) -> Iterator[Container]:
 def test_edit_creates_version_keeps_old_and_is_on_the_ledger(
     archive: Container, tmp_path: Path
 ) -> None:
-    receipt = archive_submission(archive, notice(tmp_path / "in", 1))
+    receipt = ingest(archive, notice(tmp_path / "in", 1))
     rid = receipt["record_id"]
-    result = edit_metadata(
+    result = edit_record(
         archive,
-        "张档案",
+        archivist("张档案"),
         rid,
         {"title": "关于开展消防安全大检查的通知"},
         "题名录入错误，依原件更正",
     )
     assert result == {"record_id": rid, "version": 2, "changed": ["title"]}
-    history = record_history(archive, rid)
-    titles = [v["metadata"]["title"] for v in history["versions"]]
+    found = history(archive, OPERATOR, rid)
+    titles = [v["metadata"]["title"] for v in found["versions"]]
     assert titles == ["关于开展安全生产大检查的通知（第1号）", "关于开展消防安全大检查的通知"]
-    edited = [e for e in history["events"] if e["type"] == "record.edited"]
+    edited = [e for e in found["events"] if e["type"] == "record.edited"]
     assert edited[0]["actor"] == "张档案"
     assert edited[0]["details"]["changes"]["title"]["old"].startswith("关于开展安全生产")
     assert edited[0]["details"]["reason"] == "题名录入错误，依原件更正"
-    assert [e["type"] for e in history["events"]] == ["record.archived", "record.edited"]
+    assert [e["type"] for e in found["events"]] == ["record.archived", "record.edited"]
     for root in archive.roots:
         assert root.read_inventory(rid)["head"] == "v2"
         assert b"\\u6d88\\u9632" not in root.read_file(rid, "metadata.json", version=1)
-    assert verify_record(archive, rid).ok
-    assert search_records(archive, "消防")["total"] == 1
+    assert verify(archive, rid).ok
+    assert find(archive, "消防")["total"] == 1
     with archive.sessions() as s:
         assert archive.ledger.verify(s).ok
 
@@ -65,10 +62,10 @@ def test_edit_creates_version_keeps_old_and_is_on_the_ledger(
 def test_bad_edits_change_nothing(
     archive: Container, tmp_path: Path, changes: dict[str, object], reason: str, code: str
 ) -> None:
-    rid = archive_submission(archive, notice(tmp_path / "in", 1))["record_id"]
+    rid = ingest(archive, notice(tmp_path / "in", 1))["record_id"]
     with pytest.raises(InvalidInputError) as exc:
-        edit_metadata(archive, "张档案", rid, changes, reason)
+        edit_record(archive, archivist("张档案"), rid, changes, reason)
     assert code in {p.code for p in exc.value.problems}
-    history = record_history(archive, rid)
-    assert len(history["versions"]) == 1
-    assert [e["type"] for e in history["events"]] == ["record.archived"]
+    found = history(archive, OPERATOR, rid)
+    assert len(found["versions"]) == 1
+    assert [e["type"] for e in found["events"]] == ["record.archived"]

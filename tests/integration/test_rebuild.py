@@ -11,17 +11,24 @@ from sqlalchemy import select
 from dangan.access.models import RecordAccess
 from dangan.arrangement.models import PieceCounter
 from dangan.bootstrap import Container
+from dangan.instance.lifecycle import recover_instance, reset_catalogue
 from dangan.ledger import mirror
 from dangan.ledger.models import LedgerEntry
 from dangan.records.domain import IncomingFile, Submission
 from dangan.records.models import CheckReport, Record
-from dangan.records.packaging import MIRROR_BATCH
+from dangan.records.outbox import MIRROR_BATCH
 from dangan.records.rebuild import rebuild_catalogue
-from dangan.records.review import confirm
-from dangan.records.services import archive_submission
-from dangan.search.services import search_records
-from dangan.setup import recover_instance, reset_catalogue
-from tests.archive_kit import UNCLASSIFIABLE, new_instance, notice, write_doc
+from dangan.records.services import confirm
+from tests.archive_kit import (
+    OPERATOR,
+    UNCLASSIFIABLE,
+    archivist,
+    find,
+    ingest,
+    new_instance,
+    notice,
+    write_doc,
+)
 
 
 def snapshot(c: Container) -> dict[str, Any]:
@@ -91,16 +98,16 @@ def test_drop_database_and_rebuild_from_storage(tmp_path: Path, db_url: str) -> 
     c = new_instance(tmp_path / "inst", db_url)
     try:
         for n in range(1, 5):
-            archive_submission(c, notice(tmp_path / "in", n))
+            ingest(c, notice(tmp_path / "in", n))
         path = write_doc(tmp_path / "in", "misc.txt", "杂项材料正文")
-        queued = archive_submission(
+        queued = ingest(
             c, Submission("oa", "Q1", dict(UNCLASSIFIABLE), [IncomingFile(path, path.name)])
         )
         path2 = write_doc(tmp_path / "in", "misc2.txt", "另一份杂项材料")
-        queued2 = archive_submission(
+        queued2 = ingest(
             c, Submission("oa", "Q2", dict(UNCLASSIFIABLE), [IncomingFile(path2, path2.name)])
         )
-        confirm(c, queued2["record_id"], retention="D10", org="BGS", actor="archivist")
+        confirm(c, archivist("archivist"), queued2["record_id"], retention="D10", org="BGS")
         recover_instance(c)  # an orderly state: the ledger copies fully up to date
         before = snapshot(c)
         assert len(before["records"]) == 6
@@ -114,7 +121,7 @@ def test_drop_database_and_rebuild_from_storage(tmp_path: Path, db_url: str) -> 
             "access": [],
         }
 
-        report = rebuild_catalogue(c)
+        report = rebuild_catalogue(c, OPERATOR)
         assert report.records == 6
         assert report.ledger_entries == len(before["ledger"]) == 7
         assert report.skipped == []
@@ -124,8 +131,8 @@ def test_drop_database_and_rebuild_from_storage(tmp_path: Path, db_url: str) -> 
         assert json.loads(after["ledger"][-1][1])["type"] == "catalogue.rebuilt"
         assert {**after, "ledger": before["ledger"]} == before
         # The index is back, and numbering carries on from the rebuilt counters.
-        assert search_records(c, "安全生产")["total"] == 4
-        nxt = archive_submission(c, notice(tmp_path / "in", 5))
+        assert find(c, "安全生产")["total"] == 4
+        nxt = ingest(c, notice(tmp_path / "in", 5))
         assert nxt["archival_code"].endswith("-0005")
         with c.sessions() as s:
             assert s.get(Record, queued["record_id"]).status == "pending_review"
@@ -138,14 +145,14 @@ def test_tampered_ledger_copy_is_caught_after_rebuild(tmp_path: Path, sqlite_url
     c = new_instance(tmp_path / "inst", sqlite_url)
     try:
         for n in range(1, 6):
-            archive_submission(c, notice(tmp_path / "in", n))
+            ingest(c, notice(tmp_path / "in", n))
         recover_instance(c)
         for root in c.roots:  # an intruder edits entry 2 in every copy
             store = root.store
             key = mirror.entry_key(2)
             store.put(key, store.get(key).replace(b"OA-3", b"OA-9"))
         reset_catalogue(c)
-        rebuild_catalogue(c)
+        rebuild_catalogue(c, OPERATOR)
         with c.sessions() as s:
             report = c.ledger.verify(s)
         assert not report.ok
@@ -160,7 +167,7 @@ def test_ledger_copy_lags_by_less_than_a_batch(tmp_path: Path, sqlite_url: str) 
     c = new_instance(tmp_path / "inst", sqlite_url)
     try:
         for n in range(1, MIRROR_BATCH + 4):
-            archive_submission(c, notice(tmp_path / "in", n))
+            ingest(c, notice(tmp_path / "in", n))
             with c.sessions() as s:
                 size = c.ledger.size(s)
             for root in c.roots:

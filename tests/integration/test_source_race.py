@@ -9,9 +9,7 @@ from typing import Any
 
 from dangan.core.errors import ConflictError
 from dangan.records.domain import IncomingFile, Submission
-from dangan.records.services import archive_submission
-from dangan.records.verification import verify_record
-from tests.archive_kit import NOTICE, new_instance, sm3_hex, write_doc
+from tests.archive_kit import NOTICE, ingest, new_instance, sm3_hex, verify, write_doc
 
 
 def test_same_source_id_different_content_in_parallel(tmp_path: Path, db_url: str) -> None:
@@ -37,7 +35,7 @@ def test_same_source_id_different_content_in_parallel(tmp_path: Path, db_url: st
             ) -> None:
                 barrier.wait()
                 try:
-                    outcomes[i] = archive_submission(c, subs[i])
+                    outcomes[i] = ingest(c, subs[i])
                 except ConflictError as exc:
                     outcomes[i] = exc
 
@@ -53,7 +51,7 @@ def test_same_source_id_different_content_in_parallel(tmp_path: Path, db_url: st
             assert conflicts[0].code == "source_id_reused"
             winner = outcomes.index(receipts[0])
             assert receipts[0]["files"][0]["sm3"] == sm3_hex(paths[winner])
-            result = verify_record(c, receipts[0]["record_id"])
+            result = verify(c, receipts[0]["record_id"])
             assert result.ok, result.problems
     finally:
         c.close()

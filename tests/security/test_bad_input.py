@@ -15,9 +15,16 @@ from dangan.bootstrap import Container
 from dangan.core.errors import InvalidInputError
 from dangan.interop.envelope import read_envelope
 from dangan.records.domain import IncomingFile, Submission
-from dangan.records.services import archive_submission
-from dangan.search.services import search_records
-from tests.archive_kit import NOTICE, counts, new_instance, notice, stored_objects, write_doc
+from tests.archive_kit import (
+    NOTICE,
+    counts,
+    find,
+    ingest,
+    new_instance,
+    notice,
+    stored_objects,
+    write_doc,
+)
 
 
 @pytest.fixture
@@ -36,7 +43,7 @@ def _sub(path: Path, name: str | None = None, **kw: object) -> Submission:
 
 def _rejected(c: Container, sub: Submission) -> InvalidInputError:
     with pytest.raises(InvalidInputError) as exc:
-        archive_submission(c, sub)
+        ingest(c, sub)
     err = exc.value
     assert err.problems, "a rejection names its problems"
     for p in err.problems:
@@ -177,7 +184,7 @@ def test_cli_reports_bad_metadata_and_writes_nothing(tmp_path: Path) -> None:
     "query", ['" OR 1=1 --', "title:*", "NEAR(安全", "'; DROP TABLE records; --", '"""', "*"]
 )
 def test_search_injection_is_harmless(archive: Container, tmp_path: Path, query: str) -> None:
-    archive_submission(archive, notice(tmp_path / "in", 1))
-    page = search_records(archive, query)
+    ingest(archive, notice(tmp_path / "in", 1))
+    page = find(archive, query)
     assert page["total"] == len(page["hits"]) == 0
-    assert search_records(archive, "安全生产")["total"] == 1  # the table is still there
+    assert find(archive, "安全生产")["total"] == 1  # the table is still there

@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from dangan.core.errors import DanganError
+from dangan.usecase.actor import Actor
 
 console = Console()
 err_console = Console(stderr=True)
@@ -30,12 +31,24 @@ class Opener(Protocol):
     def __call__(self, *, recover: bool = True) -> Any: ...
 
 
-def open_deps(ctx: typer.Context, port: type[T], *, recover: bool = True) -> T:
-    """The instance's dependencies typed as the command's port (close with `.close()`)."""
+@contextmanager
+def instance(ctx: typer.Context, *, recover: bool = True) -> Iterator[Any]:
+    """The instance's dependencies (they satisfy every feature's port), closed afterwards; a
+    DanganError anywhere inside is printed and exits 2 (`user_errors`)."""
     opener = ctx.find_root().obj
     if opener is None:
         raise RuntimeError("the root command did not install an opener")
-    return cast(T, cast(Opener, opener)(recover=recover))
+    with user_errors():
+        deps = cast(Opener, opener)(recover=recover)
+        try:
+            yield deps
+        finally:
+            deps.close()
+
+
+def operator() -> Actor:
+    """Whoever runs a command on the server acts as Dangan itself ("cli" on the ledger)."""
+    return Actor.internal("cli")
 
 
 def print_error(exc: DanganError) -> None:

@@ -15,11 +15,11 @@ from typing import Any, TypeVar, cast
 
 from fastapi import Request
 
+from dangan.adapters.problems import PROBLEM_JSON
 from dangan.adapters.ratelimit import SlidingWindowLimiter
 from dangan.settings import Settings, WebSettings
 
 T = TypeVar("T")
-PROBLEM_JSON = "application/problem+json"
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,12 @@ class Problem:
 
 @dataclass
 class DanganError(Exception):
-    """Base of all user-facing errors. `code` is stable; messages may be reworded."""
+    """Base of all user-facing errors. `code` is stable; messages may be reworded.
+
+    `server_side` kinds are Dangan's fault, not the caller's: a retry may succeed.
+    """
+
+    server_side = False  # a class attribute of each kind, not a field
 
     code: str
     zh: str
@@ -110,15 +115,78 @@ class RateLimitedError(DanganError):
 class IntegrityFailure(DanganError):
     """Stored content, a signature or the ledger does not match what was recorded."""
 
+    server_side = True
+
 
 class ConfigurationError(DanganError):
     """Settings or keys are missing or invalid; the operator must act."""
+
+    server_side = True
 
 
 class UpstreamError(DanganError):
     """A service Dangan depends on (an identity provider, say) failed or cannot be reached."""
 
+    server_side = True
+
+
+class InternalError(DanganError):
+    """Something failed on Dangan's side that is not one of the kinds above (a bug); the
+    details are in the log, never in the message."""
+
+    server_side = True
+
+    @classmethod
+    def logged(cls) -> InternalError:
+        return cls(
+            code="internal_error",
+            zh="服务器内部错误，已记录",
+            en="internal server error; it was logged",
+        )
+
+
+def error_as_record(exc: BaseException) -> dict[str, object]:
+    """An error as stored data (e.g. the answer to replay for an idempotency key); anything
+    that is not a DanganError is stored as an InternalError."""
+    err = exc if isinstance(exc, DanganError) else InternalError.logged()
+    return {"kind": type(err).__name__, **err.as_dict()}
+
+
+def error_from_record(data: dict[str, object]) -> DanganError:
+    """The error `error_as_record` stored."""
+    kinds = {k.__name__: k for k in _KINDS}
+    kind = kinds.get(str(data.get("kind")), InternalError)
+    raw = data.get("problems")
+    problems = [
+        Problem(str(p["field"]), str(p["code"]), str(p["zh"]), str(p["en"]))
+        for p in (raw if isinstance(raw, list) else [])
+        if isinstance(p, dict)
+    ]
+    return kind(
+        code=str(data.get("code")),
+        zh=str(data.get("zh")),
+        en=str(data.get("en")),
+        problems=problems,
+    )
+
 
 def invalid(field_name: str, code: str, zh: str, en: str) -> InvalidInputError:
     """An InvalidInputError with one problem: the common case of a single bad field."""
     return InvalidInputError.of([Problem(field_name, code, zh, en)])
+
+
+_KINDS: tuple[type[DanganError], ...] = (
+    InvalidInputError,
+    MalformedInputError,
+    TooLargeError,
+    UnsupportedFormatError,
+    NotFoundError,
+    ConflictError,
+    UnauthenticatedError,
+    PermissionDeniedError,
+    RateLimitedError,
+    IntegrityFailure,
+    ConfigurationError,
+    UpstreamError,
+    InternalError,
+)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dangan.access.models
 import dangan.arrangement.models
+import dangan.intake.models
 import dangan.ledger.models
 import dangan.records.models
 import dangan.systems.models  # noqa: F401

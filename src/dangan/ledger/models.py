@@ -81,8 +81,8 @@ class LedgerCheckpoint(Base):
     signature: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+LEDGER_TABLE_NAMES = frozenset(
+    {"ledger_entries", "ledger_nodes", "ledger_head", "ledger_checkpoints"}
+)
 # for create_all(tables=...) in tests and tools; Alembic owns the real schema
-LEDGER_TABLES: list[Table] = [
-    Base.metadata.tables[name]
-    for name in ("ledger_entries", "ledger_nodes", "ledger_head", "ledger_checkpoints")
-]
+LEDGER_TABLES: list[Table] = [Base.metadata.tables[name] for name in sorted(LEDGER_TABLE_NAMES)]

@@ -4,40 +4,79 @@ Only producer-supplied elements may be corrected; what Dangan derived (archival 
 file attributes, process metadata) is not editable here. The corrected description is signed
 as version N+1, written to OCFL as vN+1 after the commit (outbox), and the ledger event names
 the fields changed, with old and new values, and the reason.
+
+The policy decides inside the edit's transaction twice: once the record is locked, and again
+on its corrected access attributes (密级, department), so a permission cannot change between
+the check and the edit, and nobody can move a record out of their own reach (e.g. above
+their clearance) by editing it — that refusal rolls the edit back and is recorded.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from dangan.bootstrap import Container
-from dangan.core.canonical import canonical_json
-from dangan.core.clock import iso, utcnow
+from dangan.access.visibility import link_access, record_attrs
 from dangan.core.errors import InvalidInputError, Problem
-from dangan.db.locking import for_update
-from dangan.ledger.models import LedgerEntry
 from dangan.metadata import validate
+from dangan.metadata.schema import MetadataSchema
 from dangan.metadata.values import display_value
-from dangan.records.access_link import link_access
-from dangan.records.models import OutboxItem, Record, RecordVersion
-from dangan.records.packaging import drain_outbox
-from dangan.records.services import get_record, sign_package
+from dangan.policy.domain import EDIT
+from dangan.records.lookup import open_record, refused
+from dangan.records.models import Record
+from dangan.records.outbox import drain_outbox
+from dangan.records.packages import add_version, current_description
+from dangan.records.ports import RecordsDeps
+from dangan.usecase import Actor, UnitOfWork, use_case
 
 MAX_REASON = 500
+EDITED = "record.edited"
 
 
-def _producer_keys(c: Container, category: str) -> set[str]:
-    return {el.key for el in c.schemas.get(category).elements if el.source == "producer"}
+@use_case(EDITED)
+def edit_record(
+    deps: RecordsDeps, actor: Actor, ref: str, changes: dict[str, Any], reason: str
+) -> dict[str, Any]:
+    """Correct producer metadata of a record; returns the new version's summary."""
+    with UnitOfWork(deps, actor) as uow:
+        rec = open_record(uow, ref, EDITED, EDIT, lock=True)
+        description = current_description(rec)
+        current = description["metadata"]
+        changed = _check(deps.schemas.get(rec.category_code), current, changes, reason)
+        description["metadata"] = {**current, **changed}
+        description["version"] = rec.version + 1
+        signature = add_version(uow.session, deps.suite, rec, description, uow.at, reason.strip())
+        _refresh_catalogue(rec, description["metadata"])
+        link_access(uow.session, rec.id, rec.fonds_code, description["metadata"], rec.org_code)
+        uow.session.flush()
+        still = uow.decide(EDIT, record_attrs(uow.session, rec.id))
+        if not still.allowed:
+            raise uow.refuse(
+                refused(still.reason), EDITED, target=rec.id, ref=ref, changes=sorted(changes)
+            )
+        uow.record(
+            EDITED,
+            target=rec.id,
+            version=rec.version,
+            reason=reason.strip(),
+            changes={k: {"old": current.get(k), "new": v} for k, v in changed.items()},
+            package_signature=signature["value"],
+        )
+        record_id, version = rec.id, rec.version
+        uow.after_commit(lambda: drain_outbox(deps, record_id=record_id))
+    return {"record_id": record_id, "version": version, "changed": sorted(changed)}
+
+
+def _refresh_catalogue(rec: Record, meta: dict[str, Any]) -> None:
+    rec.title = str(meta["title"])
+    rec.document_number = display_value(meta.get("document_number"))
+    rec.author = display_value(meta.get("author"))
+    rec.doc_date = display_value(meta.get("date"))
 
 
 def _check(
-    c: Container, rec: Record, current: dict[str, Any], changes: dict[str, Any], reason: str
+    schema: MetadataSchema, current: dict[str, Any], changes: dict[str, Any], reason: str
 ) -> dict[str, Any]:
+    """The validated producer elements that really change; every problem at once."""
     problems: list[Problem] = []
     if not reason.strip() or len(reason) > MAX_REASON:
         problems.append(
@@ -48,8 +87,7 @@ def _check(
                 f"a reason of 1–{MAX_REASON} characters is required",
             )
         )
-    schema = c.schemas.get(rec.category_code)
-    editable = _producer_keys(c, rec.category_code)
+    editable = {el.key for el in schema.elements if el.source == "producer"}
     for name in changes:
         el = schema.get(name)
         if el is not None and el.key not in editable:
@@ -71,103 +109,3 @@ def _check(
     if problems:
         raise InvalidInputError.of(problems)
     return {k: v for k, v in merged.items() if producer_now.get(k) != v}
-
-
-def edit_metadata(
-    c: Container,
-    actor: str,
-    ref: str,
-    changes: dict[str, Any],
-    reason: str,
-    *,
-    context: dict[str, Any] | None = None,
-    authorize: Callable[[Session, str], None] | None = None,
-) -> dict[str, Any]:
-    """Correct producer metadata of a record; returns the new version's summary.
-
-    `authorize(session, record_id)` (raises to refuse) runs inside the transaction twice:
-    once the record is locked, and again on its corrected access attributes (密级, department),
-    so a permission cannot change between the check and the edit, and nobody can move a
-    record out of their own reach (e.g. above their clearance) by editing it.
-
-    `context` (where the request came from: ip, user agent) is added to the event's details.
-    """
-    now = utcnow()
-    with c.sessions.begin() as session:
-        rec = get_record(session, ref)
-        rec = session.scalars(for_update(select(Record).where(Record.id == rec.id))).one()
-        if authorize is not None:
-            authorize(session, rec.id)
-        description: dict[str, Any] = json.loads(rec.versions[-1].metadata_json)
-        current = description["metadata"]
-        changed = _check(c, rec, current, changes, reason)
-        description["metadata"] = {**current, **changed}
-        description["version"] = rec.version + 1
-        signature = sign_package(c, description)
-        rec.version += 1
-        rec.versions.append(
-            RecordVersion(
-                version=rec.version,
-                metadata_json=canonical_json(description).decode(),
-                signature_json=json.dumps(signature),
-                created_at=now,
-                reason=reason.strip(),
-            )
-        )
-        meta = description["metadata"]
-        rec.title = str(meta["title"])
-        rec.document_number = display_value(meta.get("document_number"))
-        rec.author = display_value(meta.get("author"))
-        rec.doc_date = display_value(meta.get("date"))
-        link_access(session, rec.id, rec.fonds_code, meta, rec.org_code)
-        if authorize is not None:
-            session.flush()
-            authorize(session, rec.id)
-        c.ledger.append(
-            session,
-            {
-                "type": "record.edited",
-                "actor": actor,
-                "at": iso(now),
-                "target": rec.id,
-                "outcome": "success",
-                "details": {
-                    "version": rec.version,
-                    "reason": reason.strip(),
-                    "changes": {k: {"old": current.get(k), "new": v} for k, v in changed.items()},
-                    "package_signature": signature["value"],
-                    **(context or {}),
-                },
-            },
-        )
-        for kind in ("package", "index"):
-            session.add(
-                OutboxItem(kind=kind, record_id=rec.id, version=rec.version, created_at=now)
-            )
-        record_id, version = rec.id, rec.version
-    drain_outbox(c, record_id=record_id)
-    return {"record_id": record_id, "version": version, "changed": sorted(changed)}
-
-
-def record_history(c: Container, ref: str) -> dict[str, Any]:
-    """Versions and every ledger event about the record, oldest first."""
-    with c.sessions() as session:
-        rec = get_record(session, ref)
-        events = session.execute(
-            select(LedgerEntry.seq, LedgerEntry.event)
-            .where(LedgerEntry.target == rec.id)
-            .order_by(LedgerEntry.seq)
-        ).all()
-        return {
-            "record_id": rec.id,
-            "versions": [
-                {
-                    "version": v.version,
-                    "created_at": iso(v.created_at),
-                    "reason": v.reason,
-                    "metadata": json.loads(v.metadata_json)["metadata"],
-                }
-                for v in rec.versions
-            ],
-            "events": [{"seq": seq, **json.loads(text)} for seq, text in events],
-        }

@@ -15,12 +15,9 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from pathlib import Path
 
-from sqlalchemy import text
-
-if TYPE_CHECKING:
-    from dangan.bootstrap import Container
+from sqlalchemy import Engine, text
 
 
 def _advisory_key(record_id: str) -> int:
@@ -29,9 +26,9 @@ def _advisory_key(record_id: str) -> int:
 
 
 @contextmanager
-def source_lock(c: Container, record_id: str) -> Iterator[None]:
-    if c.engine.dialect.name == "postgresql":
-        with c.engine.connect() as conn:
+def source_lock(engine: Engine, data_dir: Path, record_id: str) -> Iterator[None]:
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
             key = _advisory_key(record_id)
             conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
             try:
@@ -40,7 +37,7 @@ def source_lock(c: Container, record_id: str) -> Iterator[None]:
                 conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
                 conn.commit()
         return
-    locks = c.settings.resolved_data_dir / "locks"
+    locks = data_dir / "locks"
     locks.mkdir(exist_ok=True)
     # Striped: a fixed set of lock files, so none ever has to be deleted (which would race).
     stripe = uuid.UUID(record_id).bytes[0]

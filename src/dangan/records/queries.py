@@ -1,4 +1,4 @@
-"""Read-side views of records, shared by CLI and API."""
+"""What a record looks like to whoever may see it: its full description and its history."""
 
 from __future__ import annotations
 
@@ -8,16 +8,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dangan.bootstrap import Container
 from dangan.core.clock import iso
 from dangan.ledger.models import LedgerEntry
 from dangan.records.models import CheckReport, Record
-from dangan.records.services import get_record
-
-
-def record_details(c: Container, ref: str) -> dict[str, Any]:
-    with c.sessions() as session:
-        return details_of(session, get_record(session, ref))
 
 
 def details_of(session: Session, rec: Record) -> dict[str, Any]:

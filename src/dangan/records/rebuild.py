@@ -19,17 +19,15 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dangan.access.visibility import link_access
 from dangan.arrangement.models import PieceCounter
 from dangan.arrangement.reference import ensure_reference_data
-from dangan.bootstrap import Container
 from dangan.content import extract_text, identify
-from dangan.core.clock import iso, utcnow
-from dangan.core.errors import DanganError
+from dangan.core.errors import DanganError, IntegrityFailure
 from dangan.crypto import verify_signature
 from dangan.ledger import mirror
 from dangan.ledger.models import LedgerEntry
 from dangan.metadata.values import display_value
-from dangan.records.access_link import link_access
 from dangan.records.domain import package_manifest
 from dangan.records.models import (
     STATUS_ARCHIVED,
@@ -39,8 +37,11 @@ from dangan.records.models import (
     RecordText,
     RecordVersion,
 )
-from dangan.records.packaging import logical_path
+from dangan.records.outbox import index_fields
+from dangan.records.ports import RecordsDeps
+from dangan.records.staging import logical_path
 from dangan.storage import OcflStorageRoot
+from dangan.usecase import Actor, UnitOfWork
 
 
 @dataclass
@@ -73,7 +74,11 @@ def _read_versions(
             manifest,
             bytes.fromhex(sig["value"]),
         ):
-            raise ValueError(f"v{v} signature does not verify")
+            raise IntegrityFailure(
+                code="package_signature_invalid",
+                zh=f"第 {v} 版的系统签名无效",
+                en=f"v{v} signature does not verify",
+            )
     return out
 
 
@@ -137,9 +142,12 @@ def _record_from(versions: list[tuple[dict[str, Any], str, datetime, str]]) -> R
 
 
 def rebuild_catalogue(
-    c: Container, progress: Callable[[int, int], None] | None = None
+    c: RecordsDeps, actor: Actor, progress: Callable[[int, int], None] | None = None
 ) -> RebuildReport:
-    """Fill an EMPTY catalogue from storage. The caller creates the schema first."""
+    """Fill an EMPTY catalogue from storage. The caller creates the schema first.
+
+    Not a unit of work: the rows restored are the storage's, each object in a transaction of
+    its own; the `catalogue.rebuilt` event that ends it is the use case's one event."""
     ensure_reference_data(c.sessions, c.settings)
     ids = sorted({oid for root in c.roots for oid in root.list_objects()})
     report = RebuildReport()
@@ -149,7 +157,7 @@ def rebuild_catalogue(
             try:
                 versions = _read_versions(root, object_id)
                 break
-            except (DanganError, ValueError, KeyError) as exc:
+            except (DanganError, KeyError) as exc:
                 report.skipped.append(f"{root.store.name}:{object_id}: {exc}")
         if versions is None:
             continue
@@ -173,12 +181,7 @@ def rebuild_catalogue(
                     )
                 )
             session.flush()
-            meta = " ".join(
-                str(v)
-                for v in (rec.archival_code, rec.document_number, rec.author, rec.doc_date)
-                if v
-            )
-            c.search.index(session, rec.id, {"title": rec.title, "body": text, "meta": meta})
+            c.search.index(session, rec.id, index_fields(rec, text))
         report.records += 1
         if progress:
             progress(n, len(ids))
@@ -187,25 +190,20 @@ def rebuild_catalogue(
     if copy is not None:
         with c.sessions.begin() as session:
             report.ledger_entries = mirror.restore(session, c.ledger, copy)
-            _relink_ledger(session, c)
-    with c.sessions.begin() as session:
-        c.ledger.append(
-            session,
-            {
-                "type": "catalogue.rebuilt",
-                "actor": "cli",
-                "at": iso(utcnow()),
-                "target": "catalogue",
-                "outcome": "success",
-                "details": {"records": report.records, "skipped": len(report.skipped)},
-            },
+            _relink_ledger(session)
+    with UnitOfWork(c, actor) as uow:
+        uow.record(
+            "catalogue.rebuilt",
+            target="catalogue",
+            records=report.records,
+            skipped=len(report.skipped),
         )
-        c.ledger.checkpoint(session)
-        mirror.export(session, [r.store for r in c.roots])
+        c.ledger.checkpoint(uow.session)
+        mirror.export(uow.session, [r.store for r in c.roots])
     return report
 
 
-def _relink_ledger(session: Session, c: Container) -> None:
+def _relink_ledger(session: Session) -> None:
     """Point each record at its latest archiving event, as before the loss."""
     latest: dict[str, int] = {}
     for seq, event in session.execute(select(LedgerEntry.seq, LedgerEntry.event)):
@@ -216,7 +214,7 @@ def _relink_ledger(session: Session, c: Container) -> None:
         rec.ledger_seq = latest.get(rec.id)
 
 
-def _extract(c: Container, rec: Record) -> str:
+def _extract(c: RecordsDeps, rec: Record) -> str:
     texts = []
     for f in rec.files:
         for root in c.roots:
@@ -229,7 +227,7 @@ def _extract(c: Container, rec: Record) -> str:
     return "\n".join(texts)
 
 
-def _rebuild_counters(c: Container) -> None:
+def _rebuild_counters(c: RecordsDeps) -> None:
     with c.sessions.begin() as session:
         rows = session.execute(
             select(

@@ -8,12 +8,14 @@ from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 
-from dangan.bootstrap import Container
 from dangan.core.errors import DanganError
 from dangan.crypto import verify_signature
+from dangan.policy.domain import READ_CONTENT
 from dangan.records.domain import package_manifest
-from dangan.records.packaging import logical_path
-from dangan.records.services import get_record
+from dangan.records.lookup import open_record
+from dangan.records.ports import RecordsDeps
+from dangan.records.staging import logical_path
+from dangan.usecase import Actor, UnitOfWork, use_case
 
 
 @dataclass
@@ -43,12 +45,21 @@ def _sm3(data: bytes) -> str:
     return h.finalize().hex()
 
 
-def verify_record(c: Container, ref: str) -> RecordVerification:
-    with c.sessions() as session:
-        rec = get_record(session, ref)
+@use_case()
+def verify_record(deps: RecordsDeps, actor: Actor, ref: str) -> RecordVerification:
+    """Every version's package signature, and every file and the package description on every
+    replica, against the catalogue. Reads only; a refusal is recorded."""
+    with UnitOfWork(deps, actor) as uow:
+        rec = open_record(uow, ref, "record.verified", READ_CONTENT)
         out = RecordVerification(rec.id, rec.archival_code)
         files = [(f.name, f.sm3, f.size) for f in rec.files]
         versions = [(v.version, v.metadata_json, v.signature_json) for v in rec.versions]
+    _check_signatures(out, versions)
+    _check_replicas(deps, out, files, versions[-1][1])
+    return out
+
+
+def _check_signatures(out: RecordVerification, versions: list[tuple[int, str, str]]) -> None:
     for version, metadata_json, signature_json in versions:
         sig = json.loads(signature_json)
         manifest = package_manifest(json.loads(metadata_json))
@@ -62,11 +73,16 @@ def verify_record(c: Container, ref: str) -> RecordVerification:
             f"v{version} 系统签名{'有效' if good else '无效'} package signature "
             f"{'valid' if good else 'INVALID'} ({sig['algorithm']})"
         )
-    for root in c.roots:
+
+
+def _check_replicas(
+    deps: RecordsDeps, out: RecordVerification, files: list[tuple[str, str, int]], head: str
+) -> None:
+    for root in deps.roots:
         for name, sm3, size in files:
             where = f"{root.store.name}:{name}"
             try:
-                data = root.read_file(rec.id, logical_path(name))
+                data = root.read_file(out.record_id, logical_path(name))
             except DanganError as exc:
                 out.problems.append(f"{where}: {exc.zh} / {exc.en}")
                 continue
@@ -75,12 +91,11 @@ def verify_record(c: Container, ref: str) -> RecordVerification:
             else:
                 out.checked.append(f"{where}: SM3 {sm3[:16]}… OK")
         try:
-            stored = root.read_file(rec.id, "metadata.json")
+            stored = root.read_file(out.record_id, "metadata.json")
         except DanganError as exc:
             out.problems.append(f"{root.store.name}:metadata.json: {exc.en}")
             continue
-        if stored.decode() != versions[-1][1]:
+        if stored.decode() != head:
             out.problems.append(
                 f"{root.store.name}:metadata.json 与目录不符 differs from the catalogue"
             )
-    return out

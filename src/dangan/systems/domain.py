@@ -81,13 +81,3 @@ def denied(code: str) -> UnauthenticatedError | PermissionDeniedError:
     if code == "scope_missing":
         return PermissionDeniedError(code=code, zh=zh, en=en)
     return UnauthenticatedError(code=code, zh=zh, en=en)
-
-
-def sign_notice(key: str, body: bytes) -> str:
-    """The X-Dangan-Signature value: HMAC-SHA256 over the exact body bytes."""
-    return "sha256=" + hmac.new(key.encode("utf-8"), body, hashlib.sha256).hexdigest()
-
-
-def verify_notice(key: str, body: bytes, signature: str) -> bool:
-    """For receivers (and tests): constant-time check of X-Dangan-Signature."""
-    return hmac.compare_digest(sign_notice(key, body), signature)

@@ -14,6 +14,9 @@ must follow the commit.
   recorded with outcome "denied" — after the transaction has rolled back, in one of its own —
   and returns the error to raise. Input that breaks a rule is simply raised: nothing is
   written and nothing is recorded.
+- `fail(error, event, …)` is for failures whose trace must be kept with what the use case
+  did before failing (a failed sign-in's attempt counter, a replica found damaged): the event
+  is recorded in this transaction, the transaction commits, then the error is raised.
 - Work registered with `after_commit` (package files, the index, callbacks) runs only once
   the commit has succeeded, in order. It must be safe to repeat: what it does is also in the
   outbox, which every start drains.
@@ -36,12 +39,18 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from dangan.core.clock import utcnow
 from dangan.core.errors import DanganError, PermissionDeniedError
 from dangan.ledger.events import audit_event
+from dangan.ledger.models import LEDGER_TABLE_NAMES
 from dangan.ledger.store import AppendResult
 from dangan.policy.decision import Decision, RecordAccessAttrs, decide
 from dangan.usecase.actor import Actor
 from dangan.usecase.ports import Deps
 
 DENIED = "denied"
+
+
+def _effects(session: Session) -> bool:
+    changed = [*session.new, *session.dirty, *session.deleted]
+    return any(getattr(obj, "__tablename__", None) not in LEDGER_TABLE_NAMES for obj in changed)
 
 
 class UnrecordedEffectError(RuntimeError):
@@ -56,6 +65,7 @@ class UnitOfWork:
         self.events: list[str] = []
         self._after: list[Callable[[], object]] = []
         self._refusal: dict[str, Any] | None = None
+        self._keep: BaseException | None = None  # raised after a commit (see `fail`)
         self._wrote = False
         self._tx: AbstractContextManager[Session] | None = None
         self._session: Session | None = None
@@ -90,26 +100,34 @@ class UnitOfWork:
             )
             tx.__exit__(UnrecordedEffectError, missing, None)
             raise missing
+        if exc is not None and exc is self._keep:
+            tx.__exit__(None, None, None)  # keep what was done, the failure's event included
+            self._session = None
+            return
         tx.__exit__(exc_type, exc, tb)  # commits, or rolls back on an exception
         self._session = None
         if exc_type is not None:
             if self._refusal is not None:
-                self._record_refusal(self._refusal)
+                record_refusal(self.deps, self._refusal)
             return
         for work in self._after:
             work()
 
+    # Writes to the ledger's own tables (entries, nodes, head, signed checkpoints) are the
+    # log keeping itself; every other write is an effect that needs its event.
+
     def _flushed(self, session: Session, flush_context: Any) -> None:
-        self._wrote = True
+        if _effects(session):
+            self._wrote = True
 
     def _executed(self, state: ORMExecuteState) -> None:
         if state.is_insert or state.is_update or state.is_delete:
-            self._wrote = True
+            table = getattr(state.statement, "table", None)
+            if getattr(table, "name", None) not in LEDGER_TABLE_NAMES:
+                self._wrote = True
 
     def _unrecorded(self) -> bool:
-        s = self.session
-        pending = bool(s.new or s.dirty or s.deleted)
-        return (self._wrote or pending) and not self.events
+        return (self._wrote or _effects(self.session)) and not self.events
 
     # --- the ledger --------------------------------------------------------------------------
 
@@ -150,19 +168,23 @@ class UnitOfWork:
     ) -> DanganError:
         """Record `error` as a refused `type_` once the transaction has rolled back; returns the
         error for the caller to raise. The last refusal arranged wins."""
-        self._refusal = audit_event(
-            type_,
-            self.actor.ledger_name,
-            self.at,
-            outcome,
-            target,
-            {"reason": error.code, **details, **self.actor.where()},
-        )
+        self._refusal = refusal_event(self.actor, self.at, type_, outcome, target, error, details)
         return error
 
-    def _record_refusal(self, built: dict[str, Any]) -> None:
-        with self.deps.sessions.begin() as session:
-            self.deps.ledger.append(session, built)
+    def fail(
+        self,
+        error: DanganError,
+        type_: str,
+        *,
+        target: str | None = None,
+        outcome: str = "failure",
+        **details: Any,
+    ) -> DanganError:
+        """Record `type_` with `outcome` now, in this transaction; when the caller raises the
+        returned error, the transaction still commits, then the error propagates."""
+        self.record(type_, target=target, outcome=outcome, reason=error.code, **details)
+        self._keep = error
+        return error
 
     # --- the policy --------------------------------------------------------------------------
 
@@ -188,6 +210,53 @@ class UnitOfWork:
 
     def after_commit(self, work: Callable[[], object]) -> None:
         self._after.append(work)
+
+
+def authorize(
+    deps: Deps,
+    actor: Actor,
+    action: str,
+    resource: RecordAccessAttrs | None = None,
+    *,
+    event: str,
+    target: str | None = None,
+    **details: Any,
+) -> Decision:
+    """Ask the policy before a use case's first effect when that effect precedes its unit of
+    work (archiving stages content before its transaction): no transaction is opened unless
+    the answer is no, which is recorded as a denied `event` and raised."""
+    at = utcnow()
+    decision = decide(actor.subject, action, resource, at)
+    if not decision.allowed:
+        error = denied(decision)
+        record_refusal(deps, refusal_event(actor, at, event, DENIED, target, error, details))
+        raise error
+    return decision
+
+
+def refusal_event(  # noqa: PLR0917 - the event's fields
+    actor: Actor,
+    at: datetime,
+    type_: str,
+    outcome: str,
+    target: str | None,
+    error: DanganError,
+    details: dict[str, Any],
+) -> dict[str, Any]:
+    return audit_event(
+        type_,
+        actor.ledger_name,
+        at,
+        outcome,
+        target,
+        {"reason": error.code, **details, **actor.where()},
+    )
+
+
+def record_refusal(deps: Deps, built: dict[str, Any]) -> None:
+    """A refusal's event, in a transaction of its own (nothing else happened)."""
+    with deps.sessions.begin() as session:
+        deps.ledger.append(session, built)
 
 
 def denied(decision: Decision) -> PermissionDeniedError:

@@ -1,5 +1,2 @@
-"""The HTTP API for business systems: `create_app(container)` builds it."""
-
-from dangan.web.app import create_app
-
-__all__ = ["create_app"]
+"""The web application: `create_app(container)` (in `dangan.web.app`) composes every
+feature's routes with error mapping, OpenAPI and health checks."""

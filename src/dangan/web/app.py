@@ -9,8 +9,6 @@ rendered on the server from the same OpenAPI document (no scripts, no external U
 from __future__ import annotations
 
 import html
-import shutil
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,32 +16,29 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
+from dangan.access import api as access_api
+from dangan.adapters.http import ApiOptions, WebRuntime
 from dangan.bootstrap import Container
-from dangan.web import auth, health, oidc, records, search, submissions
-from dangan.web.deps import ApiOptions, ApiRuntime
+from dangan.intake import api as intake_api
+from dangan.intake.spool import sweep_stale
+from dangan.records import api as records_api
+from dangan.web import health
 from dangan.web.errors import install_error_handlers
 from dangan.web.openapi import install_openapi
 
-STALE_SPOOL_SECONDS = 24 * 3600
 DESCRIPTION = (
     "业务系统归档接口。错误均为 application/problem+json（RFC 9457），含中英文说明。\n\n"
     "Archiving API for business systems. Every error is application/problem+json "
     "(RFC 9457) with zh-CN and en messages. Authenticate with `Authorization: Bearer dgn_…`."
 )
-
-
-def _sweep_spool(rt: ApiRuntime) -> None:
-    """Remove spools a crashed process left; only old ones, as other workers share the dir."""
-    cutoff = time.time() - STALE_SPOOL_SECONDS
-    for d in rt.spool_root.iterdir():
-        if d.is_dir() and d.stat().st_mtime < cutoff:
-            shutil.rmtree(d, ignore_errors=True)
+# Every feature's routes, in the order they appear in the API description.
+ROUTERS = (health.router, intake_api.router, records_api.router, *access_api.routers)
 
 
 def create_app(container: Container, options: ApiOptions | None = None) -> FastAPI:
     settings = container.settings
-    runtime = ApiRuntime(container, settings, options or ApiOptions.of(settings.web))
-    _sweep_spool(runtime)
+    runtime = WebRuntime(container, settings, options or ApiOptions.of(settings.web))
+    sweep_stale(intake_api.spool_root(runtime))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -63,12 +58,8 @@ def create_app(container: Container, options: ApiOptions | None = None) -> FastA
     app.state.runtime = runtime
     install_error_handlers(app)
     install_openapi(app)
-    app.include_router(health.router)
-    app.include_router(submissions.router)
-    app.include_router(records.router)
-    app.include_router(search.router)
-    app.include_router(auth.router)
-    app.include_router(oidc.router)
+    for router in ROUTERS:
+        app.include_router(router)
 
     @app.get("/api/docs", include_in_schema=False, response_class=HTMLResponse)
     def docs() -> HTMLResponse:

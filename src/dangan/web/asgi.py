@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 
 def make_app() -> FastAPI:
-    from dangan.cli.container import open_container
+    from dangan.bootstrap import open_container
     from dangan.web.app import create_app
 
     # `dangan serve` already ran recovery once; workers must not race each other on it.

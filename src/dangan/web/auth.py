@@ -18,12 +18,12 @@ from sqlalchemy import select
 
 from dangan.access import services as access
 from dangan.access.models import RoleAssignment, User
+from dangan.adapters.problems import PROBLEM_JSON
 from dangan.bootstrap import Container
 from dangan.core.errors import UnauthenticatedError
 from dangan.settings import Settings
-from dangan.web.deps import ContainerDep
-from dangan.web.errors import PROBLEM_JSON
-from dangan.web.identity import CSRF_COOKIE, SESSION_COOKIE, CurrentPerson, session_token
+from dangan.web.identity_shim import CSRF_COOKIE, SESSION_COOKIE, CurrentPerson, session_token
+from dangan.web.shim import ContainerDep
 
 router = APIRouter(tags=["auth 登录"])
 

@@ -6,13 +6,15 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from dangan.adapters.http import runtime
+from dangan.adapters.problems import problem_body, problem_response
+from dangan.bootstrap import Container
 from dangan.core.errors import Problem
-from dangan.web.deps import RuntimeDep
-from dangan.web.errors import problem_body, problem_response
+from dangan.intake.api import spool_root
 
 router = APIRouter(tags=["health"])
 
@@ -33,8 +35,9 @@ def _writable(path: Path) -> None:
     summary="就绪检查 / readiness: database, storage roots, keys",
     responses={503: {"description": "not ready (problem+json)"}},
 )
-def ready(rt: RuntimeDep) -> Any:
-    c = rt.container
+def ready(request: Request) -> Any:
+    rt = runtime(request)
+    c: Container = rt.deps  # type: ignore[assignment]  # the app factory's container
     checks: dict[str, str] = {}
     problems: list[Problem] = []
 
@@ -56,7 +59,7 @@ def ready(rt: RuntimeDep) -> Any:
     check("database", "数据库", db)
     for i, path in enumerate(c.settings.resolved_storage_roots):
         check(f"storage_root_{i + 1}", f"存储根 {i + 1} ", lambda p=path: _writable(p))
-    check("spool", "上传暂存目录", lambda: _writable(rt.spool_root))
+    check("spool", "上传暂存目录", lambda: _writable(spool_root(rt)))
     check("keys", "签名密钥", keys)
     if problems:
         body = problem_body(

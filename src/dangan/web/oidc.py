@@ -13,11 +13,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from dangan.access.oidc import STATE_COOKIE, STATE_MAX_AGE, STATE_PATH, OidcClient
+from dangan.adapters.problems import error_body, problem_response
 from dangan.bootstrap import Container
 from dangan.core.errors import DanganError
 from dangan.web.auth import client_of, problem_docs, set_cookies_with, signed_in_body
-from dangan.web.deps import ContainerDep
-from dangan.web.errors import error_body, problem_response
+from dangan.web.shim import ContainerDep
 
 router = APIRouter(tags=["auth 登录"])
 _lock = threading.Lock()

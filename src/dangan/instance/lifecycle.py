@@ -16,9 +16,10 @@ from dangan.db.engine import make_engine
 from dangan.db.migrate import upgrade
 from dangan.ledger import mirror
 from dangan.records.models import Record
-from dangan.records.packaging import drain_outbox
+from dangan.records.outbox import drain_outbox
 from dangan.records.rebuild import RebuildReport, rebuild_catalogue
 from dangan.settings import Settings, load_settings
+from dangan.usecase import Actor
 
 
 def initialise(settings: Settings | None = None, *, if_needed: bool = False) -> str:
@@ -98,7 +99,10 @@ def reset_catalogue(c: Container) -> None:
     upgrade(c.engine)
 
 
-def rebuild_from_storage(progress: Callable[[int, int], None] | None = None) -> RebuildReport:
+def rebuild_from_storage(
+    actor: Actor, progress: Callable[[int, int], None] | None = None
+) -> RebuildReport:
+    """Drop the catalogue and recreate it from the storage roots (see records.rebuild)."""
     c = bootstrap()
     try:
         # If the database is still there, bring the ledger copies up to date first; if it is
@@ -106,6 +110,6 @@ def rebuild_from_storage(progress: Callable[[int, int], None] | None = None) -> 
         with contextlib.suppress(SQLAlchemyError):
             recover_instance(c)
         reset_catalogue(c)
-        return rebuild_catalogue(c, progress)
+        return rebuild_catalogue(c, actor, progress)
     finally:
         c.close()

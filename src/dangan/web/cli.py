@@ -6,7 +6,11 @@ from typing import Annotated
 
 import typer
 
-from dangan.cli.common import run
+from dangan.adapters.cli import run
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
 
 
 def serve(
@@ -20,13 +24,10 @@ def serve(
     """运行 HTTP 接口 / serve the HTTP API."""
     import uvicorn
 
-    from dangan.cli.container import open_container
+    from dangan.bootstrap import open_container
 
-    def _check() -> None:
-        # Fail with a clear message before forking workers; finish interrupted work once.
-        open_container(recover=True).close()
-
-    run(_check)
+    # Fail with a clear message before forking workers; finish interrupted work once.
+    run(lambda: open_container(recover=True).close())
     uvicorn.run(
         "dangan.web.asgi:make_app",
         factory=True,

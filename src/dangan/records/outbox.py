@@ -1,7 +1,7 @@
-"""Content on the replicas, and the after-commit work of the outbox.
+"""The after-commit work of the outbox.
 
-Content is staged into every storage root before the catalogue transaction; the package
-(metadata.json, metadata.xml, signature.json, OCFL inventory) and the search index are
+Content is staged into every storage root before the catalogue transaction (`staging`); the
+package (metadata.json, metadata.xml, signature.json, OCFL inventory) and the search index are
 written after the commit from outbox rows committed with the record. A crash anywhere leaves
 either nothing acknowledged (staged content, discarded by `recover`) or an acknowledged record
 whose outbox rows `drain_outbox` completes — the same function runs after every ingest and at
@@ -12,50 +12,24 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dangan.core.clock import utcnow
 from dangan.ledger import mirror
-from dangan.records.domain import FileFacts, IncomingFile
 from dangan.records.models import OutboxItem, Record, RecordText, RecordVersion
+from dangan.records.ports import RecordsDeps
+from dangan.records.staging import logical_path
+from dangan.search.interfaces import IndexFields
 from dangan.storage.domain import FileDigests
 from dangan.storage.package_xml import FileInfo, render_package_xml
 
-if TYPE_CHECKING:
-    from dangan.bootstrap import Container
-
-FILES_DIR = "files"
 # Ledger entries are copied to the storage roots in batches (see ledger.mirror.export).
 MIRROR_BATCH = 16
 
 
-def logical_path(name: str) -> str:
-    """Producer files sit under files/ so they never clash with the package's own files."""
-    return f"{FILES_DIR}/{name}"
-
-
-def stage_content(
-    c: Container, record_id: str, incoming: Sequence[IncomingFile], facts: Sequence[FileFacts]
-) -> list[tuple[int, int]]:
-    """Write each file to every root; returns (files, bytes) present per root afterwards."""
-    counts = []
-    for root in c.roots:
-        n = total = 0
-        for f, fact in zip(incoming, facts, strict=True):
-            with f.path.open("rb") as fh:
-                root.stage_content(record_id, 1, logical_path(fact.name), fh)
-            key = root.content_key(record_id, logical_path(fact.name), 1)
-            n += 1
-            total += root.store.size(key)
-        counts.append((n, total))
-    return counts
-
-
-def _write_package(c: Container, item: OutboxItem) -> None:
+def _write_package(c: RecordsDeps, item: OutboxItem) -> None:
     with c.sessions() as session:
         rec = session.get(Record, item.record_id)
         ver = session.get(RecordVersion, (item.record_id, item.version))
@@ -101,20 +75,24 @@ def _write_package(c: Container, item: OutboxItem) -> None:
             )
 
 
-def _write_index(c: Container, session: Session, record_id: str) -> None:
+def index_fields(rec: Record, text: str) -> IndexFields:
+    """What the search index holds of a record: title, full text, and the catalogue's
+    identifying values (档号, 文号, 责任者, 日期)."""
+    meta = " ".join(
+        str(v) for v in (rec.archival_code, rec.document_number, rec.author, rec.doc_date) if v
+    )
+    return {"title": rec.title, "body": text, "meta": meta}
+
+
+def _write_index(c: RecordsDeps, session: Session, record_id: str) -> None:
     rec = session.get(Record, record_id)
     if rec is None:
         return
     text = session.get(RecordText, rec.id)
-    meta = " ".join(
-        str(v) for v in (rec.archival_code, rec.document_number, rec.author, rec.doc_date) if v
-    )
-    c.search.index(
-        session, rec.id, {"title": rec.title, "body": text.text if text else "", "meta": meta}
-    )
+    c.search.index(session, rec.id, index_fields(rec, text.text if text else ""))
 
 
-def _pending(c: Container, record_id: str | None, limit: int | None) -> list[OutboxItem]:
+def _pending(c: RecordsDeps, record_id: str | None, limit: int | None) -> list[OutboxItem]:
     with c.sessions() as session:
         stmt = select(OutboxItem).where(OutboxItem.done_at.is_(None)).order_by(OutboxItem.id)
         if record_id is not None:
@@ -124,7 +102,7 @@ def _pending(c: Container, record_id: str | None, limit: int | None) -> list[Out
         return list(session.scalars(stmt))
 
 
-def drain_outbox(c: Container, record_id: str | None = None, limit: int | None = None) -> int:
+def drain_outbox(c: RecordsDeps, record_id: str | None = None, limit: int | None = None) -> int:
     """Run pending outbox items in order; returns how many completed.
 
     Items of one record go together: package versions are written to every root first, then

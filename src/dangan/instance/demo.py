@@ -1,6 +1,7 @@
 """Demo data: the project's own generated documents, or the real corpus when pointed at it.
 
-Both paths go through `archive_submission`, exactly as a business system's documents would.
+Both paths go through intake's `submit`, exactly as a business system's documents would,
+each as its own business system ("demo-oa", "corpus").
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from dangan.bootstrap import Container
 from dangan.content.samples import generate_samples
 from dangan.core.errors import DanganError
+from dangan.intake.ports import IntakeDeps
+from dangan.intake.services import submit
 from dangan.records.domain import IncomingFile, Submission
 from dangan.records.models import Record
-from dangan.records.services import archive_submission
+from dangan.usecase import Actor
 
 CORPUS_FILES = ("gccmpd_mee", "hebei_gov", "gccmpd_govcn", "gov_work_reports", "lawrefbook_laws")
 DOC_TYPES = {
@@ -99,7 +101,7 @@ def write_corpus_file(inbox: Path, doc: dict[str, Any]) -> Path:
     return path
 
 
-def _archive(c: Container, sub: Submission, report: LoadReport) -> None:
+def _archive(c: IntakeDeps, sub: Submission, report: LoadReport) -> None:
     with c.sessions() as session:
         seen = session.scalar(
             select(Record.id).where(
@@ -110,18 +112,18 @@ def _archive(c: Container, sub: Submission, report: LoadReport) -> None:
         report.skipped += 1
         return
     try:
-        receipt = archive_submission(c, sub)
+        receipt = submit(c, Actor.system(sub.source_system, {"submit"}), sub).receipt or {}
     except DanganError as exc:
         report.rejected.append(f"{sub.source_id}: [{exc.code}] {exc.en}")
         return
-    if receipt["archival_code"]:
+    if receipt.get("archival_code"):
         report.archived += 1
     else:
         report.queued += 1
 
 
 def load_samples(
-    c: Container, count: int, seed: int = 1, progress: Callable[[int], None] | None = None
+    c: IntakeDeps, count: int, seed: int = 1, progress: Callable[[int], None] | None = None
 ) -> LoadReport:
     inbox = c.settings.resolved_data_dir / "inbox" / "samples"
     report = LoadReport()
@@ -135,7 +137,7 @@ def load_samples(
 
 
 def load_corpus(
-    c: Container, corpus: Path, limit: int | None, progress: Callable[[int], None] | None = None
+    c: IntakeDeps, corpus: Path, limit: int | None, progress: Callable[[int], None] | None = None
 ) -> LoadReport:
     inbox = c.settings.resolved_data_dir / "inbox" / "corpus"
     report = LoadReport()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from dangan.core.errors import MalformedInputError, TooLargeError
 
 METADATA_FIELD = "metadata"
+STALE_SPOOL_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -262,3 +264,13 @@ async def spool_body(
     spool.total = size
     spool.files.append(SpooledFile(name, path, size, digest.hexdigest()))
     return spool
+
+
+def sweep_stale(root: Path) -> None:
+    """Remove spools a crashed process left; only old ones, as other workers share the dir."""
+    if not root.exists():
+        return
+    cutoff = time.time() - STALE_SPOOL_SECONDS
+    for d in root.iterdir():
+        if d.is_dir() and d.stat().st_mtime < cutoff:
+            shutil.rmtree(d, ignore_errors=True)

@@ -8,44 +8,45 @@ from typing import Annotated
 
 import typer
 
-from dangan.cli.common import console, print_json, run
-from dangan.cli.container import open_container
-from dangan.ledger.usecases import prove_entry, sign_checkpoint, verify_ledger
+from dangan.adapters.cli import console, instance, operator, print_json, run
 
+# What a checker trusts: the bundle names its algorithms, so the checker pins them.
 TRUSTED = {"sm": ("sm3", "sm2-sm3"), "intl": ("sha256", "ed25519")}
-
 ledger_app = typer.Typer(help="审计账本 / audit ledger", no_args_is_help=True)
 
 
+def register(app: typer.Typer) -> None:
+    app.add_typer(ledger_app, name="ledger")
+
+
 @ledger_app.command("verify")
-def verify() -> None:
+def verify(ctx: typer.Context) -> None:
     """重算整个账本 / recompute the whole ledger; names any altered, deleted or moved entry."""
+    from dangan.audit.services import verify_ledger
 
-    def _do() -> None:
-        report = verify_ledger(open_container(recover=False))
-        print_json(report.as_dict())
-        if not report.ok:
-            raise typer.Exit(1)
-
-    run(_do)
+    with instance(ctx, recover=False) as deps:
+        report = verify_ledger(deps, operator())
+    print_json(report.as_dict())
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 @ledger_app.command("prove")
 def prove(
+    ctx: typer.Context,
     seq: int,
     out: Annotated[Path | None, typer.Option(help="写入文件 / write to file")] = None,
 ) -> None:
     """打印可由外部仅凭公钥验证的证明 / print a proof checkable with the public key alone."""
+    from dangan.audit.services import prove_entry
 
-    def _do() -> None:
-        bundle = prove_entry(open_container(recover=False), seq)
-        if out:
-            out.write_text(json.dumps(bundle, ensure_ascii=False, indent=2), encoding="utf-8")
-            console.print(f"已写入 written: {out}")
-        else:
-            print_json(bundle)
-
-    run(_do)
+    with instance(ctx, recover=False) as deps:
+        bundle = prove_entry(deps, operator(), seq)
+    if out:
+        out.write_text(json.dumps(bundle, ensure_ascii=False, indent=2), encoding="utf-8")
+        console.print(f"已写入 written: {out}")
+    else:
+        print_json(bundle)
 
 
 @ledger_app.command("check")
@@ -60,6 +61,10 @@ def check(
 
     def _do() -> None:
         bundle = json.loads(proof.read_text(encoding="utf-8"))
+        named = (bundle.get("hash"), bundle.get("sign"))
+        if named != TRUSTED.get(suite):
+            print_json({"ok": False, "problems": [f"algorithms {named} are not the {suite} suite"]})
+            raise typer.Exit(1)
         problems = verify_proof_bundle(
             bundle,
             bytes.fromhex(public_key),
@@ -75,10 +80,9 @@ def check(
 
 
 @ledger_app.command("checkpoint")
-def checkpoint() -> None:
+def checkpoint(ctx: typer.Context) -> None:
     """签发检查点 / sign a checkpoint of the current tree."""
+    from dangan.audit.services import sign_checkpoint
 
-    def _do() -> None:
-        print_json(sign_checkpoint(open_container(recover=False)).as_dict())
-
-    run(_do)
+    with instance(ctx, recover=False) as deps:
+        print_json(sign_checkpoint(deps, operator()).as_dict())

@@ -1,0 +1,14 @@
+"""What the auditor's use cases need."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from sqlalchemy import Engine
+
+from dangan.usecase import Deps
+
+
+class AuditDeps(Deps, Protocol):
+    @property
+    def engine(self) -> Engine: ...
