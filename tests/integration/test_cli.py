@@ -45,7 +45,8 @@ def test_demo_search_show_verify_and_ledger(cli: CliRunner, tmp_path: Path) -> N
 
     ledger = cli.invoke(app, ["ledger", "verify"])
     assert ledger.exit_code == 0
-    assert _json(ledger.output)["size"] == 8
+    # 8 archived, then the operator's search and show: reading leaves a trace too.
+    assert _json(ledger.output)["size"] == 8 + 2
 
     proof = tmp_path / "proof.json"
     assert cli.invoke(app, ["ledger", "prove", "3", "--out", str(proof)]).exit_code == 0
@@ -63,7 +64,8 @@ def test_demo_search_show_verify_and_ledger(cli: CliRunner, tmp_path: Path) -> N
     assert rebuilt.exit_code == 0, rebuilt.output
     assert "重建 rebuilt 8" in rebuilt.output
     after = _json(cli.invoke(app, ["ledger", "verify"]).output)
-    assert after["size"] == 9  # all 8 events restored from the storage copy, plus the rebuild
+    # every event restored from the storage copy (8 archived, a search, a show), plus the rebuild
+    assert after["size"] == 8 + 2 + 1
     assert _json(cli.invoke(app, ["search", "通知", "--json"]).output)["total"] == found["total"]
 
 
@@ -95,9 +97,49 @@ def test_ingest_file_folder_and_queue(cli: CliRunner, tmp_path: Path) -> None:
     assert "杂项材料汇编" in queue.output
     shown = _json(cli.invoke(app, ["search", "杂项", "--json"]).output)
     record_id = shown["hits"][0]["record_id"]
-    bad = cli.invoke(app, ["queue", "confirm", record_id, "--retention", "forever"])
+    confirm = ["queue", "confirm", record_id, "--actor", "dang"]
+    unknown = cli.invoke(app, [*confirm, "--retention", "D10"])
+    assert unknown.exit_code == 2
+    assert "user_not_found" in unknown.output
+    _account(cli, "dang", role=None)
+    bad = cli.invoke(app, [*confirm, "--retention", "forever"])
     assert bad.exit_code == 2
     assert "retention" in bad.output
-    ok = cli.invoke(app, ["queue", "confirm", record_id, "--retention", "D10", "--org", "BGS"])
+    # Confirming is an archivist's work: to an account without the role the record is not
+    # even there.
+    refused = cli.invoke(app, [*confirm, "--retention", "D10", "--org", "BGS"])
+    assert refused.exit_code == 2
+    assert "record_not_found" in refused.output
+    _grant_role(cli, "dang", "archivist")
+    ok = cli.invoke(app, [*confirm, "--retention", "D10", "--org", "BGS"])
     assert ok.exit_code == 0, ok.output
     assert _json(ok.output)["archival_code"] == "Z109-WS·2024-D10-BGS-0001"
+
+
+def _account(cli: CliRunner, username: str, role: str | None) -> None:
+    """An account made through the operator console: the sysadmin first, if need be."""
+    pw = "Archive-2024!\n"
+    cli.invoke(
+        app,
+        ["account", "bootstrap", "--role", "sysadmin", "--username", "admin"]
+        + ["--display-name", "管理员", "--password-stdin"],
+        input=pw,
+    )
+    made = cli.invoke(
+        app,
+        ["account", "create", "--actor", "admin", "--username", username]
+        + ["--display-name", username, "--password-stdin"],
+        input=pw,
+    )
+    assert made.exit_code == 0, made.output
+    if role is not None:
+        _grant_role(cli, username, role)
+
+
+def _grant_role(cli: CliRunner, username: str, role: str) -> None:
+    got = cli.invoke(
+        app,
+        ["account", "role", "assign", "--actor", "admin", "--username", username]
+        + ["--role", role],
+    )
+    assert got.exit_code == 0, got.output
