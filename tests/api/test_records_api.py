@@ -21,13 +21,12 @@ from dangan.core.errors import IntegrityFailure
 from dangan.crypto import hash_with, verifier_for
 from dangan.ledger import verify_proof_bundle
 from dangan.ledger.models import LedgerEntry
-from dangan.records import reading
+from dangan.records import download as downloading
 from dangan.records.domain import IncomingFile, Submission
 from dangan.records.models import Record
-from dangan.records.services import archive_submission
 from dangan.records.staging import logical_path
 from tests.api.conftest import TestClient, bearer
-from tests.archive_kit import NOTICE, notice, sm3_hex, write_doc
+from tests.archive_kit import NOTICE, ingest, notice, sm3_hex, write_doc
 
 PW = "Archive-2024!"
 UA = {"User-Agent": "pytest-dangan"}
@@ -127,10 +126,10 @@ def world(instance: Container, make_api: Callable[..., TestClient], tmp_path: Pa
             control_identifier=openness,
             security_classification=cls,
         )
-        rec[key] = archive_submission(c, sub)["record_id"]
+        rec[key] = ingest(c, sub)["record_id"]
         paths[key] = sub.files[0].path
     fin = write_doc(tmp_path / "fin", "预算.txt", "财务预算安全生产经费说明")
-    rec["finance"] = archive_submission(
+    rec["finance"] = ingest(
         c,
         Submission(
             "finance",
@@ -337,8 +336,8 @@ def test_every_replica_corrupt_is_a_500_digest_mismatch(world: World) -> None:
 
 
 def test_large_files_stream_verified(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(reading, "SMALL_FILE", 1)
-    monkeypatch.setattr(reading, "CHUNK", 7)
+    monkeypatch.setattr(downloading, "SMALL_FILE", 1)
+    monkeypatch.setattr(downloading, "CHUNK", 7)
     rid = world.rec["a_open"]
     r = world.get("staff_a", f"/api/v1/records/{rid}/files/notice-1.txt")
     assert r.status_code == 200
@@ -349,14 +348,14 @@ def test_large_files_stream_verified(world: World, monkeypatch: pytest.MonkeyPat
 def test_large_corrupt_file_never_arrives_whole(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(reading, "SMALL_FILE", 1)
-    monkeypatch.setattr(reading, "CHUNK", 7)
+    monkeypatch.setattr(downloading, "SMALL_FILE", 1)
+    monkeypatch.setattr(downloading, "CHUNK", 7)
     c = world.c
     rid = world.rec["a_open"]
     for i in range(len(c.roots)):
         _corrupt(c, i, rid, "notice-1.txt")
     person = _person(world, "staff_a")
-    got = reading.download(c, person, rid, "notice-1.txt")
+    got = downloading.download(c, person, rid, "notice-1.txt")
     assert got.chunks is not None
     sent: list[bytes] = []
     with pytest.raises(IntegrityFailure) as caught:
@@ -371,10 +370,9 @@ def test_large_corrupt_file_never_arrives_whole(
 
 
 def _person(w: World, name: str) -> Any:
-    from dangan.web.identity import Person
+    from dangan.access.subjects import actor_for_username
 
-    user = svc.resolve_session(w.c, w.tokens[name])
-    return Person(user.id, user.username, svc.subject_for(w.c, user), "127.0.0.1", "t", False)
+    return actor_for_username(w.c, name)
 
 
 # --- edit, history, proof ----------------------------------------------------------------------

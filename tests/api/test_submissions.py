@@ -18,7 +18,7 @@ import uvicorn
 from dangan.adapters.http import ApiOptions
 from dangan.bootstrap import Container
 from dangan.client import DanganApiError, DanganClient
-from dangan.systems.domain import verify_notice
+from dangan.intake.callbacks import verify_notice
 from dangan.systems.services import create_token
 from dangan.web.app import create_app
 from tests.api.conftest import FAST, TestClient, bearer, body, meta, spool_entries

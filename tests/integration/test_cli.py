@@ -121,14 +121,18 @@ def _account(cli: CliRunner, username: str, role: str | None) -> None:
     pw = "Archive-2024!\n"
     cli.invoke(
         app,
-        ["account", "bootstrap", "--role", "sysadmin", "--username", "admin"]
-        + ["--display-name", "管理员", "--password-stdin"],
+        [
+            *("account", "bootstrap", "--role", "sysadmin", "--username", "admin"),
+            *("--display-name", "管理员", "--password-stdin"),
+        ],
         input=pw,
     )
     made = cli.invoke(
         app,
-        ["account", "create", "--actor", "admin", "--username", username]
-        + ["--display-name", username, "--password-stdin"],
+        [
+            *("account", "create", "--actor", "admin", "--username", username),
+            *("--display-name", username, "--password-stdin"),
+        ],
         input=pw,
     )
     assert made.exit_code == 0, made.output
@@ -139,7 +143,9 @@ def _account(cli: CliRunner, username: str, role: str | None) -> None:
 def _grant_role(cli: CliRunner, username: str, role: str) -> None:
     got = cli.invoke(
         app,
-        ["account", "role", "assign", "--actor", "admin", "--username", username]
-        + ["--role", role],
+        [
+            *("account", "role", "assign", "--actor", "admin", "--username", username),
+            *("--role", role),
+        ],
     )
     assert got.exit_code == 0, got.output
