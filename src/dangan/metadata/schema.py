@@ -40,6 +40,9 @@ _ELEMENT_FIELDS = frozenset(
         "aliases",
         "default",
         "source",
+        "names",
+        "drives_zh",
+        "drives_en",
     }
 )
 
@@ -64,6 +67,17 @@ class ElementDef:
     # Accepted spellings mapped to the stored value (命令(令) → 命令).
     aliases: Mapping[str, str] = field(default_factory=dict)
     default: object = None
+    # Other names accepted for the element itself, besides `key` and `zh` (文号 → 文件编号).
+    names: tuple[str, ...] = ()
+    # What the element drives in Dangan (classification, access, 档号 …), for the reference
+    # documentation (docs/elements.md); empty when it is description only.
+    drives_zh: str = ""
+    drives_en: str = ""
+
+    @property
+    def accepted_names(self) -> tuple[str, ...]:
+        """Every name a producer may use for this element: key, Chinese name, other names."""
+        return (self.key, self.zh, *self.names)
 
     @property
     def mandatory(self) -> bool:
@@ -98,7 +112,7 @@ class MetadataSchema:
     def __post_init__(self) -> None:
         by_name: dict[str, ElementDef] = {}
         for el in self.elements:
-            for name in (el.key, el.zh):
+            for name in el.accepted_names:
                 if name in by_name:
                     raise ConfigurationError(
                         code="duplicate_element",
@@ -115,7 +129,7 @@ class MetadataSchema:
         return iter(self.elements)
 
     def get(self, name: str) -> ElementDef | None:
-        """Look up by English key or Chinese name."""
+        """Look up by English key, Chinese name or one of the element's other names."""
         return self._by_name.get(name)
 
     def __getitem__(self, name: str) -> ElementDef:
@@ -163,6 +177,10 @@ def _element_from(raw: Mapping[str, object], where: str) -> ElementDef:
         raise _bad(where, f"枚举元素 {key} 没有值域", f"enum element {key} has no values")
     if any(v not in values for v in aliases.values()):
         raise _bad(where, f"元素 {key} 的别名指向未知值", f"element {key}: alias to unknown value")
+    names = _string_list(raw.get("names", []), where, key, "names")
+    drives = {k: raw.get(k, "") for k in ("drives_zh", "drives_en")}
+    if not all(isinstance(v, str) for v in drives.values()):
+        raise _bad(where, f"元素 {key} 的 drives 应为文本", f"element {key}: drives must be text")
     max_length = raw.get("max_length")
     minimum = raw.get("minimum")
     number = raw.get("number")
@@ -181,7 +199,20 @@ def _element_from(raw: Mapping[str, object], where: str) -> ElementDef:
         labels=labels,
         aliases=aliases,
         default=raw.get("default"),
+        names=names,
+        drives_zh=" ".join(str(drives["drives_zh"]).split()),
+        drives_en=" ".join(str(drives["drives_en"]).split()),
     )
+
+
+def _string_list(value: object, where: str, key: str, attribute: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise _bad(
+            where,
+            f"元素 {key} 的 {attribute} 应为非空文本列表",
+            f"element {key}: {attribute} must be a list of non-empty strings",
+        )
+    return tuple(str(v) for v in value)
 
 
 def load_schema(source: Path | Traversable) -> MetadataSchema:

@@ -1,0 +1,1 @@
+"""Tests that the documentation runs and stays complete."""
