@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -23,19 +23,25 @@ from pydantic_settings import (
 from dangan.core.errors import ConfigurationError
 
 
-class FondsSettings(BaseModel):
+class Section(BaseModel):
+    """A settings section: a misspelt key is an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class FondsSettings(Section):
     code: str = Field(pattern=r"^[A-Za-z0-9]{1,8}$")
     name: str
 
 
-class CategorySettings(BaseModel):
+class CategorySettings(Section):
     code: str = Field(pattern=r"^[A-Z]{2}$")
     name: str
     # An element-set TOML file for this category; None = the packaged one (文书 WS).
     schema_file: Path | None = None
 
 
-class StorageSettings(BaseModel):
+class StorageSettings(Section):
     # Relative roots resolve against data_dir; at least two for preservation.
     roots: list[str] = Field(default_factory=lambda: ["roots/primary", "roots/secondary"])
     max_file_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
@@ -51,7 +57,7 @@ class StorageSettings(BaseModel):
         return roots
 
 
-class ArrangementSettings(BaseModel):
+class ArrangementSettings(Section):
     # DA/T 22-2015 default. DA/T 13-2022 variant:
     # "{fonds}-{category}·{year}·{retention}·{org}-{piece}"
     code_template: str = "{fonds}-{category}·{year}-{retention}-{org}-{piece}"
@@ -60,7 +66,7 @@ class ArrangementSettings(BaseModel):
     min_confidence: float = Field(default=0.6, ge=0.0, le=1.0)
 
 
-class OidcSettings(BaseModel):
+class OidcSettings(Section):
     """Single sign-on through an OpenID Connect provider (authorization code flow + PKCE)."""
 
     enabled: bool = False
@@ -85,13 +91,13 @@ class OidcSettings(BaseModel):
         return self
 
 
-class SessionSettings(BaseModel):
+class SessionSettings(Section):
     idle_minutes: int = Field(default=30, gt=0)
     absolute_hours: int = Field(default=12, gt=0)
     cookie_secure: bool = True  # off only for plain-HTTP development and tests
 
 
-class WebSettings(BaseModel):
+class WebSettings(Section):
     """Limits of the HTTP API (`[web]`, or `DANGAN_WEB__MAX_REQUEST_BYTES` and so on)."""
 
     max_request_bytes: int = Field(default=2048 * 1024 * 1024, gt=0)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from dangan.web.cli_serve import serve
+from dangan.web.cli import serve
 from tests.api.live_server import LiveServer, instance_env, serve_instance
 from tests.docs.doc_blocks import DOCS, Block, blocks, build_bag, build_eep
 

@@ -12,8 +12,7 @@ import pytest
 
 from dangan.bootstrap import Container
 from dangan.interop import read_bagit_zip, read_eep
-from dangan.records.services import archive_submission
-from tests.archive_kit import new_instance
+from tests.archive_kit import ingest, new_instance
 from tests.docs.doc_blocks import PACKAGES, build_bag, build_eep, files_of
 
 TEXT = PACKAGES.read_text(encoding="utf-8")
@@ -48,7 +47,7 @@ def test_eep_example_is_archived(tmp_path: Path, instance: Container) -> None:
     payload = re.search(r"<编码数据[^>]*>(.*?)</编码数据>", xml, re.S)
     assert payload is not None
     assert base64.b64decode("".join(payload[1].split())) == main
-    receipt = archive_submission(instance, sub)
+    receipt = ingest(instance, sub)
     _documented(receipt)
 
 
@@ -61,7 +60,7 @@ def test_bagit_example_is_archived(tmp_path: Path, instance: Container) -> None:
         ("附件/数字化工作规范.txt", "attachment"),
     ]
     assert all(f.declared_sha256 for f in sub.files)  # from manifest-sha256.txt
-    receipt = archive_submission(instance, sub)
+    receipt = ingest(instance, sub)
     _documented(receipt)
     assert receipt["archival_code"].startswith("Z109-WS·2024-Y-")
 
