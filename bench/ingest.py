@@ -23,14 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes
-from dangan.demo import corpus_documents, corpus_metadata, write_corpus_file
-from dangan.setup import initialise
 
 from dangan.bootstrap import bootstrap
 from dangan.content.samples import generate_samples
+from dangan.instance.demo import corpus_documents, corpus_metadata, write_corpus_file
+from dangan.instance.lifecycle import initialise
 from dangan.records.domain import IncomingFile, Submission
 from dangan.records.services import archive_submission
 from dangan.settings import load_settings
+from dangan.usecase import Actor
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "corpus"
 
@@ -100,11 +101,13 @@ def ingest(work: Path, subs: list[Submission], db_url: str | None, suite: str) -
     latencies = []
     outcome = {"archived": 0, "queued": 0}
     try:
-        archive_submission(c, subs[0])  # warm-up: jieba's dictionary, imports (not timed)
+        archive_submission(
+            c, Actor.system(subs[0].source_system, {"submit"}), subs[0]
+        )  # warm-up: jieba's dictionary, imports (not timed)
         start = time.perf_counter()
         for sub in subs[1:]:
             t0 = time.perf_counter()
-            receipt = archive_submission(c, sub)
+            receipt = archive_submission(c, Actor.system(sub.source_system, {"submit"}), sub)
             latencies.append(time.perf_counter() - t0)
             outcome["archived" if receipt["archival_code"] else "queued"] += 1
         elapsed = time.perf_counter() - start

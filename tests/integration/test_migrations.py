@@ -6,8 +6,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine
 
-from dangan.db.migrate import upgrade
-from dangan.db.models_all import metadata
+from dangan.schema.migrate import upgrade
+from dangan.schema.tables import metadata
 
 SEARCH_TABLES = {"search_doc", "search_fts"}
 

@@ -1,10 +1,10 @@
-"""Alembic environment: runs against the connection handed in by `dangan.db.migrate`."""
+"""Alembic environment: runs against the connection handed in by `dangan.schema.migrate`."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from dangan.db.models_all import metadata
+from dangan.schema.tables import metadata
 
 connection = context.config.attributes["connection"]
 context.configure(
