@@ -13,11 +13,11 @@ from dangan.arrangement.reference import ensure_reference_data
 from dangan.bootstrap import Container, bootstrap
 from dangan.crypto import init_keys
 from dangan.db.engine import make_engine
-from dangan.schema.migrate import upgrade
 from dangan.ledger import mirror
 from dangan.records.models import Record
 from dangan.records.outbox import drain_outbox
 from dangan.records.rebuild import RebuildReport, rebuild_catalogue
+from dangan.schema.migrate import upgrade
 from dangan.settings import Settings, load_settings
 from dangan.usecase import Actor
 
