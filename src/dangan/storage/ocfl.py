@@ -33,7 +33,6 @@ from dangan.storage.domain import (
     OBJECT_NAMASTE,
     ROOT_NAMASTE,
     SIDECAR,
-    BlobNotFoundError,
     FileDigests,
     build_inventory,
     content_path,
@@ -119,7 +118,7 @@ class OcflStorageRoot:
         try:
             data = self.store.get(key)
             sidecar = self.store.get(f"{key}.{DIGEST_ALGORITHM}")
-        except BlobNotFoundError:
+        except NotFoundError:  # the blob is missing
             raise NotFoundError(
                 code="object_not_found",
                 zh=f"存储 {self.store.name} 中不存在对象 {object_id}",
@@ -431,7 +430,7 @@ class OcflStorageRoot:
         try:
             inv = json.loads(self.store.get(f"{root}/{INVENTORY}"))
             return str(inv["id"]), str(inv["head"])
-        except (BlobNotFoundError, ValueError, KeyError, TypeError):
+        except (NotFoundError, ValueError, KeyError, TypeError):
             return None, None
 
     def list_objects(self) -> list[str]:
