@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from dangan.core.errors import InvalidInputError
-from dangan.storage import BlobNotFoundError, BlobStore, LocalBlobStore
+from dangan.core.errors import InvalidInputError, NotFoundError
+from dangan.storage import BlobStore, LocalBlobStore
 from dangan.storage.domain import TEMP_PREFIX
 
 
@@ -63,17 +63,20 @@ def test_failed_write_keeps_old_value_and_no_temp(store: LocalBlobStore) -> None
 
 
 def test_missing_raises_blob_not_found(store: LocalBlobStore) -> None:
-    with pytest.raises(BlobNotFoundError) as exc:
+    with pytest.raises(NotFoundError) as exc:
         store.get("nope")
     assert exc.value.code == "blob_not_found"
     assert "primary" in exc.value.en
-    with pytest.raises(BlobNotFoundError):
+    with pytest.raises(NotFoundError) as exc:
         store.open("nope")
-    with pytest.raises(BlobNotFoundError):
+    assert exc.value.code == "blob_not_found"
+    with pytest.raises(NotFoundError) as exc:
         store.size("nope")
+    assert exc.value.code == "blob_not_found"
     store.put("dir/file", b"x")
-    with pytest.raises(BlobNotFoundError):
+    with pytest.raises(NotFoundError) as exc:
         store.get("dir")  # a directory is not a blob
+    assert exc.value.code == "blob_not_found"
     assert not store.exists("nope")
     assert not store.exists("dir")
 

@@ -75,6 +75,13 @@ def test_samples_are_deterministic(tmp_path: Path) -> None:
             assert pa.read_bytes() == pb.read_bytes(), pa.name
 
 
+def test_unknown_sample_format_is_refused_before_writing(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInputError) as err:
+        generate_samples(tmp_path / "s", 2, formats=("txt", "rtf"))
+    assert [(p.field, p.code) for p in err.value.problems] == [("formats", "unknown_sample_format")]
+    assert not (tmp_path / "s").exists()
+
+
 def test_docx_tables_are_extracted() -> None:
     import docx
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dangan.core.errors import InvalidInputError
+from dangan.core.errors import ConfigurationError, InvalidInputError
 from dangan.interop.eep import FILES_DIR, read_eep, read_eep_package
 from dangan.interop.limits import PackageLimits
 from dangan.records.domain import ROLE_ATTACHMENT, ROLE_MAIN
@@ -272,5 +272,14 @@ def test_large_file_streams_within_limits(tmp_path: Path) -> None:
 def test_work_dir_must_be_empty(tmp_path: Path) -> None:
     (tmp_path / "w").mkdir()
     (tmp_path / "w" / "x").write_text("x")
-    with pytest.raises(ValueError, match="empty"):
+    with pytest.raises(InvalidInputError, match="empty") as exc:
         read_eep(write_eep(tmp_path, eep_xml()), tmp_path / "w", source_system="oa")
+    assert [p.code for p in exc.value.problems] == ["work_dir_not_empty"]
+    assert (tmp_path / "w" / "x").read_text() == "x"  # a caller's files are never cleared
+
+
+@pytest.mark.parametrize("name", ["max_total_bytes", "max_file_bytes", "max_entries", "max_ratio"])
+def test_limits_must_be_positive(name: str) -> None:
+    with pytest.raises(ConfigurationError, match=name) as exc:
+        PackageLimits(**{name: 0})
+    assert exc.value.code == "invalid_package_limit"

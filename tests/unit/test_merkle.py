@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dangan.core.errors import InvalidInputError
 from dangan.crypto.sm import sm3
 from dangan.ledger.domain import (
     MemoryTree,
@@ -190,6 +191,18 @@ def test_consistency_edge_cases() -> None:
 
 def test_split_point() -> None:
     assert [split_point(n) for n in range(2, 10)] == [1, 2, 2, 4, 4, 4, 4, 8]
+
+
+def test_out_of_range_arguments_are_invalid_input() -> None:
+    with pytest.raises(InvalidInputError) as exc:
+        split_point(1)
+    assert exc.value.problems[0].code == "out_of_range"
+    with pytest.raises(InvalidInputError) as exc:
+        CT_TREE.inclusion_path(8, 8)
+    assert [(p.field, p.code) for p in exc.value.problems] == [("index", "out_of_range")]
+    with pytest.raises(InvalidInputError) as exc:
+        CT_TREE.consistency_proof(0, 8)
+    assert [(p.field, p.code) for p in exc.value.problems] == [("old", "out_of_range")]
 
 
 def test_node_and_leaf_hashes_are_domain_separated() -> None:

@@ -42,18 +42,26 @@ class ExtractResult:
     readable: bool | None = True
 
 
+def _problem(code: str, zh: str, en: str) -> Problem:
+    """A finding about the content (the one field extraction looks at)."""
+    return Problem(field="content", code=code, zh=zh, en=en)
+
+
+def _no_text(problem: Problem, readable: bool | None) -> ExtractResult:
+    return ExtractResult(text="", pages=None, problems=[problem], readable=readable)
+
+
 def _unreadable(fmt: FormatInfo, detail: str) -> ExtractResult:
-    problem = Problem(
-        field="content",
-        code="unreadable_content",
-        zh=f"无法读取{fmt.name}文件内容：{detail}",
-        en=f"the {fmt.name} content cannot be read: {detail}",
+    problem = _problem(
+        "unreadable_content",
+        f"无法读取{fmt.name}文件内容：{detail}",
+        f"the {fmt.name} content cannot be read: {detail}",
     )
-    return ExtractResult(text="", pages=None, problems=[problem], readable=False)
+    return _no_text(problem, readable=False)
 
 
 def _attack(code: str, zh: str, en: str) -> InvalidInputError:
-    return InvalidInputError.of([Problem(field="content", code=code, zh=zh, en=en)])
+    return InvalidInputError.of([_problem(code, zh, en)])
 
 
 def check_zip(zf: zipfile.ZipFile, compressed_size: int) -> None:
@@ -87,13 +95,12 @@ def extract_text(data: bytes | str | Path, fmt: FormatInfo) -> ExtractResult:
     raw = Path(data).read_bytes() if isinstance(data, str | Path) else data
     handler = _HANDLERS.get(fmt.name)
     if handler is None:
-        problem = Problem(
-            field="content",
-            code="unsupported_format",
-            zh=f"不提取{fmt.name}格式的文本",
-            en=f"text is not extracted from {fmt.name} files",
+        problem = _problem(
+            "unsupported_format",
+            f"不提取{fmt.name}格式的文本",
+            f"text is not extracted from {fmt.name} files",
         )
-        return ExtractResult(text="", pages=None, problems=[problem], readable=None)
+        return _no_text(problem, readable=None)
     try:
         return handler(raw, fmt)
     except InvalidInputError:
@@ -118,11 +125,10 @@ def _pdf(raw: bytes, fmt: FormatInfo) -> ExtractResult:
     text = "\n".join(t.strip("\n") for t in texts)
     if not text.strip():
         problems.append(
-            Problem(
-                field="content",
-                code="no_text_layer",
-                zh="PDF 没有可提取的文字层（可能为扫描件）",
-                en="the PDF has no extractable text layer (possibly scanned)",
+            _problem(
+                "no_text_layer",
+                "PDF 没有可提取的文字层（可能为扫描件）",
+                "the PDF has no extractable text layer (possibly scanned)",
             )
         )
     return ExtractResult(text=text, pages=len(texts), problems=problems)
@@ -221,11 +227,10 @@ def _ofd(raw: bytes, fmt: FormatInfo) -> ExtractResult:
         for loc in locs:
             if loc not in names:
                 problems.append(
-                    Problem(
-                        field="content",
-                        code="unreadable_content",
-                        zh=f"OFD 页面文件缺失：{loc}",
-                        en=f"an OFD page file is missing: {loc}",
+                    _problem(
+                        "unreadable_content",
+                        f"OFD 页面文件缺失：{loc}",
+                        f"an OFD page file is missing: {loc}",
                     )
                 )
                 continue

@@ -76,8 +76,17 @@ def _has(codes: Sequence[str], *wanted: str) -> bool:
     return any(c in wanted for c in codes)
 
 
+def _judged(code: str, prop: str, zh: str, en: str, *, bad: bool, detail: str = "") -> CheckItem:
+    return CheckItem(code, prop, zh, en, "fail" if bad else "pass", detail)
+
+
+def _listed(code: str, prop: str, zh: str, en: str, names: Sequence[str]) -> CheckItem:
+    """Fails when any name is listed; the names are the detail."""
+    return _judged(code, prop, zh, en, bad=bool(names), detail=", ".join(names))
+
+
 def _meta_item(code: str, zh: str, en: str, bad: bool, detail: str) -> CheckItem:
-    return CheckItem(code, "真实性", zh, en, "fail" if bad else "pass", detail if bad else "")
+    return _judged(code, "真实性", zh, en, bad=bad, detail=detail if bad else "")
 
 
 def _authenticity(f: ReceiptFacts) -> list[CheckItem]:
@@ -121,13 +130,12 @@ def _authenticity(f: ReceiptFacts) -> list[CheckItem]:
             )
         )
     items.append(
-        CheckItem(
+        _listed(
             "GD-1-10",
             "真实性",
             "电子文件内容真实性",
             "file attributes match metadata",
-            "fail" if f.metadata_size_mismatches else "pass",
-            ", ".join(f.metadata_size_mismatches),
+            f.metadata_size_mismatches,
         )
     )
     return items
@@ -137,40 +145,36 @@ def _integrity(f: ReceiptFacts) -> list[CheckItem]:
     counts_ok = all(n == f.files_received for n in f.files_stored_per_replica)
     bytes_ok = all(n == f.bytes_received for n in f.bytes_stored_per_replica)
     items = [
-        CheckItem(
+        _judged(
             "GD-2-1",
             "完整性",
             "总件数相符性",
             "file count",
-            "pass" if counts_ok else "fail",
-            f"收到 {f.files_received}，各副本 {list(f.files_stored_per_replica)}",
+            bad=not counts_ok,
+            detail=f"收到 {f.files_received}，各副本 {list(f.files_stored_per_replica)}",
         ),
-        CheckItem(
+        _judged(
             "GD-2-2",
             "完整性",
             "总字节数相符性",
             "byte count",
-            "pass" if bytes_ok else "fail",
-            f"收到 {f.bytes_received}，各副本 {list(f.bytes_stored_per_replica)}",
+            bad=not bytes_ok,
+            detail=f"收到 {f.bytes_received}，各副本 {list(f.bytes_stored_per_replica)}",
         ),
-        CheckItem(
+        _judged(
             "GD-2-4",
             "完整性",
             "必填著录项目",
             "mandatory items",
-            "fail" if _has(f.problem_codes, "missing_mandatory", "empty_value") else "pass",
+            bad=_has(f.problem_codes, "missing_mandatory", "empty_value"),
         ),
     ]
     if f.piece_continuous is None:
         items.append(CheckItem("GD-2-6", "完整性", "连续性", "continuity", "na", "待整理，未编号"))
     else:
         items.append(
-            CheckItem(
-                "GD-2-6",
-                "完整性",
-                "连续性",
-                "piece numbers continuous",
-                "pass" if f.piece_continuous else "fail",
+            _judged(
+                "GD-2-6", "完整性", "连续性", "piece numbers continuous", bad=not f.piece_continuous
             )
         )
     return items
@@ -188,14 +192,7 @@ def _usability(f: ReceiptFacts) -> list[CheckItem]:
             if f.non_preferred_formats
             else "",
         ),
-        CheckItem(
-            "GD-3-4",
-            "可用性",
-            "内容数据可读性",
-            "content readable",
-            "fail" if f.unreadable_files else "pass",
-            ", ".join(f.unreadable_files),
-        ),
+        _listed("GD-3-4", "可用性", "内容数据可读性", "content readable", f.unreadable_files),
     ]
 
 
@@ -209,13 +206,12 @@ def _security(f: ReceiptFacts) -> list[CheckItem]:
             "na",
             "未配置杀毒引擎 no virus scanner configured",
         ),
-        CheckItem(
+        _listed(
             "GD-4-7",
             "安全性",
             "归档过程安全性",
             "replicas verified after write",
-            "fail" if f.replica_verify_failures else "pass",
-            ", ".join(f.replica_verify_failures),
+            f.replica_verify_failures,
         ),
     ]
 

@@ -14,12 +14,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from dangan.core.errors import InvalidInputError, Problem
+from dangan.core.errors import InvalidInputError, invalid
 from dangan.records.domain import ROLE_MAIN, IncomingFile, Submission
-
-
-def _bad(field: str, code: str, zh: str, en: str) -> InvalidInputError:
-    return InvalidInputError.of([Problem(field, code, zh, en)])
 
 
 def read_envelope(path: Path) -> dict[str, Any]:
@@ -27,7 +23,7 @@ def read_envelope(path: Path) -> dict[str, Any]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise _bad(
+        raise invalid(
             "metadata",
             "invalid_utf8",
             f"{path.name} 不是有效的 UTF-8（第 {exc.start} 字节）",
@@ -36,14 +32,14 @@ def read_envelope(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise _bad(
+        raise invalid(
             "metadata",
             "invalid_json",
             f"{path.name} 不是有效的 JSON：第 {exc.lineno} 行 {exc.msg}",
             f"{path.name} is not valid JSON: line {exc.lineno}: {exc.msg}",
         ) from exc
     if not isinstance(data, dict):
-        raise _bad(
+        raise invalid(
             "metadata", "not_an_object", "元数据须为 JSON 对象", "metadata must be a JSON object"
         )
     return data
@@ -58,14 +54,16 @@ def submission_from(
 ) -> Submission:
     meta = envelope.get("metadata", envelope if "files" not in envelope else {})
     if not isinstance(meta, dict):
-        raise _bad("metadata", "not_an_object", "metadata 须为对象", "metadata must be an object")
+        raise invalid(
+            "metadata", "not_an_object", "metadata 须为对象", "metadata must be an object"
+        )
     meta = {k: v for k, v in meta.items() if k not in {"source_system", "source_id", "files"}}
     incoming: list[IncomingFile] = []
     if files:
         incoming = [IncomingFile(p, p.name) for p in files]
     for i, entry in enumerate(envelope.get("files") or []):
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
-            raise _bad(
+            raise invalid(
                 f"files[{i}]", "bad_file_entry", "文件条目须含 name", "each file entry needs a name"
             )
         name = entry["name"]

@@ -1,16 +1,21 @@
-"""Size limits for submitted packages (EEP XML, BagIt zip): what a package may expand to."""
+"""Size limits for submitted packages (EEP XML, BagIt zip): what a package may expand to.
+
+Limits are checked against the bytes actually written, never only against declared sizes: a
+header or a 计算机文件大小 that lies cannot slip past. `ByteBudget` is that count, shared by
+every file of one package.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import shutil
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Literal
 
-from dangan.core.errors import InvalidInputError, Problem
+from dangan.core.errors import ConfigurationError
 
 GIB = 1 << 30
 MIB = 1 << 20
+# A small file may compress extremely well (a page of blanks); the ratio limit applies above this.
+RATIO_FLOOR = 1 * MIB
 
 
 @dataclass(frozen=True)
@@ -24,32 +29,39 @@ class PackageLimits:
 
     def __post_init__(self) -> None:
         for name in ("max_total_bytes", "max_file_bytes", "max_entries", "max_ratio"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be positive")
+            value = getattr(self, name)
+            if value <= 0:
+                raise ConfigurationError(
+                    code="invalid_package_limit",
+                    zh=f"封装包限制 {name} 须为正数（现为 {value}）",
+                    en=f"the package limit {name} must be positive (is {value})",
+                )
 
 
 DEFAULT_LIMITS = PackageLimits()
 
 
-def problem(field: str, code: str, zh: str, en: str) -> InvalidInputError:
-    """One-problem `InvalidInputError`, the common case while reading a package."""
-    return InvalidInputError.of([Problem(field, code, zh, en)])
+def over_ratio(size: int, compressed: int, limits: PackageLimits) -> bool:
+    """Whether `size` bytes from `compressed` bytes break the compression-ratio limit."""
+    return size > RATIO_FLOOR and size > limits.max_ratio * max(compressed, 1)
 
 
-def prepare_work_dir(work_dir: Path) -> Path:
-    """The resolved `work_dir`, created if missing; it must be empty (a caller's bug if not)."""
-    work = work_dir.resolve()
-    work.mkdir(parents=True, exist_ok=True)
-    if any(work.iterdir()):
-        raise ValueError(f"work_dir {work} must be empty")
-    return work
+@dataclass
+class ByteBudget:
+    """The bytes one package has written so far, counted against its limits."""
 
+    limits: PackageLimits
+    total: int = 0
 
-def clear_work_dir(work: Path) -> None:
-    """Remove everything a failed read left in `work` (never follows symlinks)."""
-    for child in list(work.iterdir()):
-        if child.is_dir() and not child.is_symlink():
-            shutil.rmtree(child, ignore_errors=True)
-        else:
-            with contextlib.suppress(OSError):
-                child.unlink()
+    def take(self, file_bytes: int, more: int) -> Literal["file", "total"] | None:
+        """Count `more` bytes for a file that holds `file_bytes` so far.
+
+        Returns the limit they would break — the file's own first, then the package total —
+        and then counts nothing; the caller refuses the package with its own code.
+        """
+        if file_bytes + more > self.limits.max_file_bytes:
+            return "file"
+        if self.total + more > self.limits.max_total_bytes:
+            return "total"
+        self.total += more
+        return None

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from dangan.core.canonical import canonical_json
+from dangan.core.errors import invalid
 
 HashFn = Callable[[bytes], bytes]
 # (level, index) -> hash of that complete subtree
@@ -47,7 +48,9 @@ def event_leaf_hash(h: HashFn, event: Mapping[str, Any]) -> bytes:
 def split_point(n: int) -> int:
     """The largest power of two strictly less than n (n >= 2), where RFC 6962 splits."""
     if n < 2:
-        raise ValueError("a tree of fewer than 2 leaves is not split")
+        raise invalid(
+            "size", "out_of_range", f"{n} 个叶的树不拆分", f"a tree of {n} leaves is not split"
+        )
     return 1 << ((n - 1).bit_length() - 1)
 
 
@@ -74,7 +77,12 @@ def tree_root(h: HashFn, get: NodeGetter, size: int) -> bytes:
 def inclusion_path(h: HashFn, get: NodeGetter, index: int, size: int) -> list[bytes]:
     """PATH(index, D[size]) of RFC 6962 §2.1.1, leaf-side first."""
     if not 0 <= index < size:
-        raise ValueError(f"leaf {index} is not in a tree of size {size}")
+        raise invalid(
+            "index",
+            "out_of_range",
+            f"叶 {index} 不在大小为 {size} 的树中",
+            f"leaf {index} is not in a tree of size {size}",
+        )
 
     def path(m: int, start: int, n: int) -> list[bytes]:
         if n == 1:
@@ -90,7 +98,12 @@ def inclusion_path(h: HashFn, get: NodeGetter, index: int, size: int) -> list[by
 def consistency_proof(h: HashFn, get: NodeGetter, old: int, new: int) -> list[bytes]:
     """PROOF(old, D[new]) of RFC 6962 §2.1.2; empty when old == new."""
     if not 0 < old <= new:
-        raise ValueError(f"no consistency proof from size {old} to size {new}")
+        raise invalid(
+            "old",
+            "out_of_range",
+            f"无法给出从大小 {old} 到大小 {new} 的一致性证明",
+            f"no consistency proof from size {old} to size {new}",
+        )
 
     def subproof(m: int, start: int, n: int, whole: bool) -> list[bytes]:
         if m == n:

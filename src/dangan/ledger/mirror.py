@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from dangan.core.errors import DanganError
 from dangan.ledger.domain import TreeBuilder, leaf_hash
 from dangan.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerHead, LedgerNode
-from dangan.ledger.store import Ledger, event_target
+from dangan.ledger.store import Checkpoint, Ledger, event_target
 from dangan.storage.interfaces import BlobStore
 
 PREFIX = "extensions/dangan-ledger"
@@ -44,18 +44,8 @@ def _exported(store: BlobStore) -> int:
 
 
 def _checkpoint_doc(cp: LedgerCheckpoint) -> bytes:
-    return json.dumps(
-        {
-            "size": cp.size,
-            "origin": cp.origin,
-            "root": cp.root.hex(),
-            "time": cp.time,
-            "hash": cp.hash_alg,
-            "sign": cp.sign_alg,
-            "signature": cp.signature.hex(),
-        },
-        sort_keys=True,
-    ).encode()
+    """The checkpoint as `Ledger.prove` shows it, in sorted keys (stable bytes)."""
+    return json.dumps(Checkpoint.of(cp).as_dict(), sort_keys=True).encode()
 
 
 def export(session: Session, stores: Sequence[BlobStore], min_batch: int = 1) -> int:

@@ -19,7 +19,13 @@ from sqlalchemy.orm import Session
 
 from dangan.core.canonical import canonical_json
 from dangan.core.clock import iso, utcnow
-from dangan.core.errors import IntegrityFailure, InvalidInputError, NotFoundError, Problem
+from dangan.core.errors import (
+    IntegrityFailure,
+    InvalidInputError,
+    NotFoundError,
+    Problem,
+    invalid,
+)
 from dangan.crypto.interfaces import CryptoSuite
 from dangan.db.locking import for_update
 from dangan.ledger.domain import (
@@ -273,9 +279,7 @@ class Ledger:
 
     def _validated(self, event: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(event, Mapping):
-            raise InvalidInputError.of(
-                [Problem("event", "not_an_object", "事件必须是对象", "the event must be an object")]
-            )
+            raise invalid("event", "not_an_object", "事件必须是对象", "the event must be an object")
         problems: list[Problem] = []
         clean: dict[str, Any] = {}
         for key in REQUIRED_KEYS:
@@ -389,10 +393,6 @@ class Ledger:
 
     @staticmethod
     def _out_of_range(field_name: str, detail: str) -> InvalidInputError:
-        return InvalidInputError.of(
-            [
-                Problem(
-                    field_name, "out_of_range", f"超出日志范围：{detail}", f"out of range: {detail}"
-                )
-            ]
+        return invalid(
+            field_name, "out_of_range", f"超出日志范围：{detail}", f"out of range: {detail}"
         )

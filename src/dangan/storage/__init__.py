@@ -1,8 +1,8 @@
 """Where preservation packages' bytes live: blob stores, OCFL 1.1 objects, DA/T 48 XML."""
 
 from dangan.storage.domain import (
-    BlobNotFoundError,
     FileDigests,
+    blob_not_found,
     check_key,
     object_root_path,
     safe_logical_path,
@@ -19,7 +19,6 @@ from dangan.storage.package_xml import (
 )
 
 __all__ = [
-    "BlobNotFoundError",
     "BlobStore",
     "FileDigests",
     "FileInfo",
@@ -27,6 +26,7 @@ __all__ = [
     "LocalBlobStore",
     "OcflStorageRoot",
     "ParsedPackage",
+    "blob_not_found",
     "check_key",
     "object_root_path",
     "parse_package",

@@ -16,21 +16,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dangan.core.clock import iso
-from dangan.core.errors import DanganError, IntegrityFailure, InvalidInputError, Problem
+from dangan.core.errors import IntegrityFailure, InvalidInputError, NotFoundError, invalid
 
 # --- errors -------------------------------------------------------------------------------
 
 
-class BlobNotFoundError(DanganError):
-    """No blob is stored under the key."""
-
-    @classmethod
-    def of(cls, store: str, key: str) -> BlobNotFoundError:
-        return cls(
-            code="blob_not_found",
-            zh=f"存储 {store} 中不存在对象 {key}",
-            en=f"no blob {key!r} in store {store!r}",
-        )
+def blob_not_found(store: str, key: str) -> NotFoundError:
+    """No blob is stored under `key` in `store` (code `blob_not_found`)."""
+    return NotFoundError(
+        code="blob_not_found",
+        zh=f"存储 {store} 中不存在对象 {key}",
+        en=f"no blob {key!r} in store {store!r}",
+    )
 
 
 # --- keys and names -----------------------------------------------------------------------
@@ -46,9 +43,7 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
 def _unsafe(value: str, zh: str, en: str, field: str = "path") -> InvalidInputError:
-    return InvalidInputError.of(
-        [Problem(field=field, code="unsafe_path", zh=f"{zh}：{value!r}", en=f"{en}: {value!r}")]
-    )
+    return invalid(field, "unsafe_path", f"{zh}：{value!r}", f"{en}: {value!r}")
 
 
 def _segment_problem(seg: str) -> tuple[str, str] | None:
@@ -124,9 +119,7 @@ LAYOUT_DESCRIPTION = (
 def object_root_path(object_id: str) -> str:
     """Object root (relative to the storage root) for `object_id`, per extension 0004."""
     if not isinstance(object_id, str) or object_id == "":
-        raise InvalidInputError.of(
-            [Problem("object_id", "invalid_object_id", "对象标识为空", "empty object id")]
-        )
+        raise invalid("object_id", "invalid_object_id", "对象标识为空", "empty object id")
     digest = hashlib.sha256(object_id.encode("utf-8")).hexdigest()
     size, count = LAYOUT_CONFIG["tupleSize"], LAYOUT_CONFIG["numberOfTuples"]
     tuples = [digest[i * size : (i + 1) * size] for i in range(count)]
@@ -171,20 +164,14 @@ class FileDigests:
             if value is None:
                 continue
             if len(value) != width or not _HEX.match(value):
-                raise InvalidInputError.of(
-                    [
-                        Problem(
-                            name,
-                            "invalid_digest",
-                            f"摘要须为 {width} 位小写十六进制",
-                            f"digest must be {width} lower-case hex digits",
-                        )
-                    ]
+                raise invalid(
+                    name,
+                    "invalid_digest",
+                    f"摘要须为 {width} 位小写十六进制",
+                    f"digest must be {width} lower-case hex digits",
                 )
         if self.size < 0:
-            raise InvalidInputError.of(
-                [Problem("size", "invalid_size", "大小不能为负", "size may not be negative")]
-            )
+            raise invalid("size", "invalid_size", "大小不能为负", "size may not be negative")
 
 
 def utc_iso(ts: datetime) -> str:
@@ -195,9 +182,7 @@ def utc_iso(ts: datetime) -> str:
 
 def version_name(version: int) -> str:
     if not isinstance(version, int) or version < 1:
-        raise InvalidInputError.of(
-            [Problem("version", "invalid_version", "版本号须为正整数", "version must be >= 1")]
-        )
+        raise invalid("version", "invalid_version", "版本号须为正整数", "version must be >= 1")
     return f"v{version}"
 
 
@@ -225,18 +210,7 @@ def build_inventory(
     paths written in this version to their sha512 (files carried over are referenced through
     the manifest, not copied). `fixity` maps algorithm → content path → digest.
     """
-    expected = 1 if previous is None else int(str(previous["head"])[1:]) + 1
-    if version != expected:
-        raise InvalidInputError.of(
-            [
-                Problem(
-                    "version",
-                    "version_out_of_sequence",
-                    f"应写入版本 v{expected}，而非 v{version}",
-                    f"the next version is v{expected}, not v{version}",
-                )
-            ]
-        )
+    _check_next_version(previous, version)
     manifest: dict[str, list[str]] = {}
     fixity_out: dict[str, dict[str, list[str]]] = {}
     versions: dict[str, Any] = {}
@@ -254,33 +228,60 @@ def build_inventory(
             zh=f"对象 {object_id} 缺少摘要为 {missing[0][:16]}… 的内容文件",
             en=f"object {object_id!r} has no content file with digest {missing[0][:16]}…",
         )
-    by_digest: dict[str, list[str]] = {}
-    for logical, digest in state.items():
-        by_digest.setdefault(digest, []).append(logical)
-    user: dict[str, str] = {"name": user_name}
-    if user_address:
-        user["address"] = user_address
-    versions[version_name(version)] = {
-        "created": utc_iso(created),
-        "message": message,
-        "user": user,
-        "state": {d: sorted(p) for d, p in sorted(by_digest.items())},
-    }
+    versions[version_name(version)] = _version_block(
+        state, created, message, user_name, user_address
+    )
     inventory: dict[str, Any] = {
         "id": object_id,
         "type": INVENTORY_TYPE,
         "digestAlgorithm": DIGEST_ALGORITHM,
         "head": version_name(version),
         "contentDirectory": CONTENT_DIRECTORY,
-        "manifest": {d: sorted(p) for d, p in sorted(manifest.items())},
+        "manifest": _sorted_block(manifest),
         "versions": versions,
     }
     if fixity_out:
-        inventory["fixity"] = {
-            alg: {d: sorted(p) for d, p in sorted(block.items())}
-            for alg, block in sorted(fixity_out.items())
-        }
+        inventory["fixity"] = {alg: _sorted_block(b) for alg, b in sorted(fixity_out.items())}
     return inventory
+
+
+def _check_next_version(previous: Mapping[str, Any] | None, version: int) -> None:
+    """Versions are written in sequence: v1 first, then one past the previous head."""
+    expected = 1 if previous is None else int(str(previous["head"])[1:]) + 1
+    if version != expected:
+        raise invalid(
+            "version",
+            "version_out_of_sequence",
+            f"应写入版本 v{expected}，而非 v{version}",
+            f"the next version is v{expected}, not v{version}",
+        )
+
+
+def _version_block(
+    state: Mapping[str, str],
+    created: datetime,
+    message: str,
+    user_name: str,
+    user_address: str | None,
+) -> dict[str, Any]:
+    """One entry of `versions`: when, why, by whom, and the state (digest → logical paths)."""
+    by_digest: dict[str, list[str]] = {}
+    for logical, digest in state.items():
+        by_digest.setdefault(digest, []).append(logical)
+    user: dict[str, str] = {"name": user_name}
+    if user_address:
+        user["address"] = user_address
+    return {
+        "created": utc_iso(created),
+        "message": message,
+        "user": user,
+        "state": _sorted_block(by_digest),
+    }
+
+
+def _sorted_block(block: Mapping[str, list[str]]) -> dict[str, list[str]]:
+    """Digests and their paths in sorted order, so the serialised inventory is deterministic."""
+    return {d: sorted(p) for d, p in sorted(block.items())}
 
 
 def _copy_block(block: Mapping[str, list[str]]) -> dict[str, list[str]]:

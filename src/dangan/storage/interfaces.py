@@ -25,11 +25,11 @@ class BlobStore(Protocol):
         ...
 
     def get(self, key: str) -> bytes:
-        """The bytes at `key`; raises `BlobNotFoundError` if absent."""
+        """The bytes at `key`; raises `NotFoundError` (code `blob_not_found`) if absent."""
         ...
 
     def open(self, key: str) -> BinaryIO:
-        """A binary reader for `key`; raises `BlobNotFoundError` if absent."""
+        """A binary reader for `key`; raises `NotFoundError` (code `blob_not_found`) if absent."""
         ...
 
     def exists(self, key: str) -> bool: ...

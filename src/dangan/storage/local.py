@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from dangan.core.errors import InvalidInputError, Problem
-from dangan.storage.domain import TEMP_PREFIX, BlobNotFoundError, check_key
+from dangan.core.errors import invalid
+from dangan.storage.domain import TEMP_PREFIX, blob_not_found, check_key
 
 _CHUNK = 1024 * 1024
 
@@ -55,15 +55,11 @@ class LocalBlobStore:
 
     def _check_inside(self, key: str, real: Path) -> None:
         if real != self.root and self.root not in real.parents:
-            raise InvalidInputError.of(
-                [
-                    Problem(
-                        "path",
-                        "unsafe_path",
-                        f"路径经符号链接指向存储根目录之外：{key!r}",
-                        f"path leads out of the store root through a symlink: {key!r}",
-                    )
-                ]
+            raise invalid(
+                "path",
+                "unsafe_path",
+                f"路径经符号链接指向存储根目录之外：{key!r}",
+                f"path leads out of the store root through a symlink: {key!r}",
             )
 
     def _makedirs(self, directory: Path) -> None:
@@ -149,7 +145,7 @@ class LocalBlobStore:
                 raise FileNotFoundError(path)
             return open(path, "rb")
         except FileNotFoundError:
-            raise BlobNotFoundError.of(self.name, key) from None
+            raise blob_not_found(self.name, key) from None
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
@@ -161,7 +157,7 @@ class LocalBlobStore:
                 raise FileNotFoundError(path)
             return path.stat().st_size
         except FileNotFoundError:
-            raise BlobNotFoundError.of(self.name, key) from None
+            raise blob_not_found(self.name, key) from None
 
     def list(self, prefix: str = "") -> Iterator[str]:
         """Keys under the directory `prefix` ('' for all), skipping temporary files."""

@@ -22,7 +22,7 @@ from typing import Any
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as safe_fromstring
 
-from dangan.core.errors import InvalidInputError, Problem
+from dangan.core.errors import invalid
 from dangan.storage.domain import utc_iso
 
 NS = "http://www.saac.gov.cn/standards/ERM/encapsulation"
@@ -70,14 +70,10 @@ def _q(tag: str) -> str:
     return f"{{{NS}}}{tag}"
 
 
-def _problem(field: str, code: str, zh: str, en: str) -> InvalidInputError:
-    return InvalidInputError.of([Problem(field, code, zh, en)])
-
-
 def _text(value: object, field: str) -> str:
     text = str(value).lower() if isinstance(value, bool) else str(value)
     if _BAD_CHARS.search(text):
-        raise _problem(
+        raise invalid(
             field,
             "xml_invalid_char",
             "含有 XML 不允许的控制字符",
@@ -96,7 +92,7 @@ def _sub(parent: ET.Element, tag: str, text: object | None = None) -> ET.Element
 def _element_name(key: str, element_names: Mapping[str, str]) -> str:
     name = element_names.get(key, key)
     if not _NAME.match(name) or name in _RESERVED:
-        raise _problem(
+        raise invalid(
             key,
             "xml_invalid_name",
             f"元数据项名称 {name!r} 不能用作 XML 元素名",
@@ -204,21 +200,21 @@ def parse_package(data: bytes, element_names: Mapping[str, str] | None = None) -
     try:
         root = safe_fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException:
-        raise _problem(
+        raise invalid(
             "package_xml",
             "xml_unsafe",
             "封装包含 DTD、实体或外部引用，已拒绝",
             "the package XML has a DTD, entities or external references; refused",
         ) from None
     except ET.ParseError as e:
-        raise _problem(
+        raise invalid(
             "package_xml",
             "xml_malformed",
             f"封装包 XML 格式错误：{e}",
             f"the package XML is malformed: {e}",
         ) from None
     if root.tag != _q("电子文件封装包"):
-        raise _problem(
+        raise invalid(
             "package_xml",
             "xml_not_eep",
             "根元素不是 DA/T 48 电子文件封装包",
@@ -228,7 +224,7 @@ def parse_package(data: bytes, element_names: Mapping[str, str] | None = None) -
     signed = root.find(_q("被签名对象"))
     entity = root.find(f"{_q('被签名对象')}/{_q('封装内容')}/{_q('文件实体块')}/{_q('文件实体')}")
     if signed is None or entity is None:
-        raise _problem(
+        raise invalid(
             "package_xml",
             "xml_not_eep",
             "缺少 被签名对象/封装内容/文件实体块/文件实体",
