@@ -21,7 +21,7 @@ from sqlalchemy import select
 from dangan.bootstrap import Container, bootstrap
 from dangan.instance.lifecycle import recover_instance
 from dangan.records.models import OutboxItem, Record
-from tests.archive_kit import make_settings, new_instance
+from tests.archive_kit import make_settings, new_instance, verify
 from tests.ocfl_check import validate
 
 KILLS = int(os.environ.get("DANGAN_KILLS", "20"))
@@ -67,7 +67,7 @@ def _run_and_kill(data_dir: Path, db_url: str, start: int, ack: Path, rng: rando
         proc.wait()
 
 
-def _check_invariants(c: Container, acked: dict[str, tuple[str, str]], verify: set[str]) -> None:
+def _check_invariants(c: Container, acked: dict[str, tuple[str, str]], to_verify: set[str]) -> None:
     with c.sessions() as s:
         records = list(s.scalars(select(Record)))
         by_source = {r.source_id: r for r in records}
@@ -88,7 +88,7 @@ def _check_invariants(c: Container, acked: dict[str, tuple[str, str]], verify: s
     for root in c.roots:
         assert root.incomplete_objects() == []
         assert set(root.list_objects()) == {r.id for r in records}
-    for sid in verify:
+    for sid in to_verify:
         result = verify(c, acked[sid][1])
         assert result.ok, result.problems
 
