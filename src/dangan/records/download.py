@@ -110,15 +110,7 @@ def download(deps: RecordsDeps, actor: Actor, ref: str, file_name: str) -> Downl
             expected = _Expected.of(f)
 
             def failed(root: OcflStorageRoot, why: str) -> None:
-                log.error("replica %s: %s of record %s: %s", root.store.name, f.name, rec.id, why)
-                uow.record(
-                    REPLICA_FAILED,
-                    target=rec.id,
-                    outcome="failure",
-                    root=root.store.name,
-                    file=f.name,
-                    problem=why,
-                )
+                _replica_failed(uow, root, expected, why)
 
             out = Download(name=f.name, mime=f.mime, size=f.size, sm3=f.sm3)
             if f.size < SMALL_FILE:
@@ -127,6 +119,19 @@ def download(deps: RecordsDeps, actor: Actor, ref: str, file_name: str) -> Downl
                 out.chunks = _open_stream(deps, actor, expected, failed)
         uow.record(DOWNLOADED, target=rec.id, file=f.name, sm3=f.sm3, size=f.size)
         return out
+
+
+def _replica_failed(uow: UnitOfWork, root: OcflStorageRoot, f: _Expected, why: str) -> None:
+    """A replica that failed its check: logged, and recorded with the download's unit of work."""
+    log.error("replica %s: %s of record %s: %s", root.store.name, f.name, f.record_id, why)
+    uow.record(
+        REPLICA_FAILED,
+        target=f.record_id,
+        outcome="failure",
+        root=root.store.name,
+        file=f.name,
+        problem=why,
+    )
 
 
 def _read_verified(roots: list[OcflStorageRoot], f: _Expected, failed: Failed) -> bytes:
@@ -171,21 +176,8 @@ def _verified_chunks(
     if seen != f.size or h_sm3.finalize().hex() != f.sm3 or h_sha.hexdigest() != f.sha256:
         # The last chunk is withheld: the client gets a response cut short, never bad bytes
         # presented as whole.
-        log.error(
-            "replica %s: %s of record %s failed while streaming",
-            root.store.name,
-            f.name,
-            f.record_id,
-        )
         with UnitOfWork(deps, actor) as uow:
-            uow.record(
-                REPLICA_FAILED,
-                target=f.record_id,
-                outcome="failure",
-                root=root.store.name,
-                file=f.name,
-                problem="stream_digest_mismatch",
-            )
+            _replica_failed(uow, root, f, "stream_digest_mismatch")
         raise _digest_mismatch(f.name)
     if held is not None:
         yield held
