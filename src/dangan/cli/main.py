@@ -10,11 +10,10 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dangan.access.cli import account_app
+from dangan.access.cli import account_app, token_app
 from dangan.cli.common import console, print_json, run
 from dangan.cli.container import open_container
 from dangan.cli.ledger import ledger_app
-from dangan.systems.cli import token_app
 from dangan.web.cli_serve import serve
 
 app = typer.Typer(
@@ -28,6 +27,13 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(token_app, name="token")
 app.add_typer(account_app, name="account")
 app.command()(serve)
+
+
+@app.callback()
+def root(ctx: typer.Context) -> None:
+    """Dangan 档案 — 电子档案管理系统 / electronic records archive."""
+    # Feature commands open the instance through `dangan.adapters.cli.open_deps`.
+    ctx.obj = open_container
 
 
 def _progress() -> Progress:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dangan.access.visibility import link_access
 from dangan.bootstrap import Container
 from dangan.core.canonical import canonical_json
 from dangan.core.clock import iso, utcnow
@@ -23,7 +24,6 @@ from dangan.db.locking import for_update
 from dangan.ledger.models import LedgerEntry
 from dangan.metadata import validate
 from dangan.metadata.values import display_value
-from dangan.records.access_link import link_access
 from dangan.records.models import OutboxItem, Record, RecordVersion
 from dangan.records.packaging import drain_outbox
 from dangan.records.services import get_record, sign_package

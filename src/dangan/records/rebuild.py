@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dangan.access.visibility import link_access
 from dangan.arrangement.models import PieceCounter
 from dangan.arrangement.reference import ensure_reference_data
 from dangan.bootstrap import Container
@@ -29,7 +30,6 @@ from dangan.crypto import verify_signature
 from dangan.ledger import mirror
 from dangan.ledger.models import LedgerEntry
 from dangan.metadata.values import display_value
-from dangan.records.access_link import link_access
 from dangan.records.domain import package_manifest
 from dangan.records.models import (
     STATUS_ARCHIVED,

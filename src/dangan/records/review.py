@@ -12,13 +12,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from dangan.access.visibility import link_access
 from dangan.arrangement.numbering import Placement, assign_code
 from dangan.bootstrap import Container
 from dangan.core.canonical import canonical_json
 from dangan.core.clock import iso, utcnow
 from dangan.core.errors import ConflictError, InvalidInputError, Problem
 from dangan.db.locking import for_update
-from dangan.records.access_link import link_access
 from dangan.records.models import STATUS_ARCHIVED, STATUS_PENDING, OutboxItem, Record, RecordVersion
 from dangan.records.packaging import drain_outbox
 from dangan.records.services import Receipt, get_record, receipt_of, sign_package

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dangan.access.visibility import link_access
 from dangan.arrangement.numbering import Placement, assign_code
 from dangan.bootstrap import Container
 from dangan.core.canonical import canonical_json
@@ -27,7 +28,6 @@ from dangan.integrity.domain import ReceiptFacts, receipt_report
 from dangan.metadata import classify, validate
 from dangan.metadata.values import display_value
 from dangan.records import packaging
-from dangan.records.access_link import link_access
 from dangan.records.domain import (
     FileFacts,
     Submission,

@@ -1,86 +1,10 @@
-"""Rules for system tokens: format, hashing, scopes, auth errors and a rate limiter.
-
-A token is `dgn_<id>_<secret>`; only sha256 of the whole string is stored, so a database
-dump does not let anyone submit. The id lets lookup be by primary key, then the hash is
-compared in constant time.
-"""
+"""Rules of the system API's callbacks: the signature of a notice. (The rules of system
+tokens moved to `dangan.access.tokens_domain`.)"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
-from collections.abc import Iterable
-
-from dangan.core.errors import PermissionDeniedError, UnauthenticatedError
-
-SCOPE_SUBMIT = "submit"
-SCOPE_READ_CATALOGUE = "read_catalogue"
-SCOPES = (SCOPE_SUBMIT, SCOPE_READ_CATALOGUE)
-PREFIX = "dgn"
-_DUMMY_HASH = hashlib.sha256(b"dgn_dummy").hexdigest()
-
-
-def new_token_id() -> str:
-    return secrets.token_hex(8)
-
-
-def new_plaintext(token_id: str) -> str:
-    return f"{PREFIX}_{token_id}_{secrets.token_urlsafe(32)}"
-
-
-def token_hash(plaintext: str) -> str:
-    return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
-
-
-def token_id_of(plaintext: str) -> str | None:
-    """The id part of a well-formed token, else None. The secret may itself contain '_'."""
-    parts = plaintext.split("_", 2)
-    if len(parts) != 3 or parts[0] != PREFIX or not parts[2]:
-        return None
-    tid = parts[1]
-    if len(tid) != 16 or any(ch not in "0123456789abcdef" for ch in tid):
-        return None
-    return tid
-
-
-def hash_matches(plaintext: str, stored: str | None) -> bool:
-    """Constant-time; with no stored hash we still compare, so timing does not tell."""
-    return hmac.compare_digest(token_hash(plaintext), stored or _DUMMY_HASH) and bool(stored)
-
-
-def check_scopes(requested: Iterable[str]) -> list[str]:
-    out = sorted(set(requested))
-    unknown = [s for s in out if s not in SCOPES]
-    if unknown or not out:
-        from dangan.core.errors import InvalidInputError, Problem
-
-        raise InvalidInputError.of(
-            [
-                Problem(
-                    "scope",
-                    "unknown_scope",
-                    f"未知或缺少权限范围：{', '.join(unknown) or '（无）'}；"
-                    f"可选 {', '.join(SCOPES)}",
-                    f"unknown or missing scope: {', '.join(unknown) or '(none)'}; "
-                    f"choose from {', '.join(SCOPES)}",
-                )
-            ]
-        )
-    return out
-
-
-def denied(code: str) -> UnauthenticatedError | PermissionDeniedError:
-    texts = {
-        "token_missing": ("缺少访问令牌（Authorization: Bearer …）", "missing bearer token"),
-        "token_invalid": ("访问令牌无效", "the token is not valid"),
-        "token_revoked": ("访问令牌已吊销", "the token was revoked"),
-        "scope_missing": ("访问令牌无此操作权限", "the token lacks the scope for this"),
-    }
-    zh, en = texts[code]
-    if code == "scope_missing":
-        return PermissionDeniedError(code=code, zh=zh, en=en)
-    return UnauthenticatedError(code=code, zh=zh, en=en)
 
 
 def sign_notice(key: str, body: bytes) -> str:

@@ -18,8 +18,9 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
+from dangan.access import api as access_api
 from dangan.bootstrap import Container
-from dangan.web import auth, health, oidc, records, search, submissions
+from dangan.web import health, records, search, submissions
 from dangan.web.deps import ApiOptions, ApiRuntime
 from dangan.web.errors import install_error_handlers
 from dangan.web.openapi import install_openapi
@@ -67,8 +68,8 @@ def create_app(container: Container, options: ApiOptions | None = None) -> FastA
     app.include_router(submissions.router)
     app.include_router(records.router)
     app.include_router(search.router)
-    app.include_router(auth.router)
-    app.include_router(oidc.router)
+    for router in access_api.routers:
+        app.include_router(router)
 
     @app.get("/api/docs", include_in_schema=False, response_class=HTMLResponse)
     def docs() -> HTMLResponse:

@@ -1,4 +1,5 @@
-"""FastAPI dependencies as `Annotated` aliases: the runtime, the container, the caller.
+"""FastAPI dependencies as `Annotated` aliases: the runtime and the container. (Who is
+calling moved to `dangan.access.identity`.)
 
 `ApiRuntime` is what one web process holds besides the shared `Container`: API limits, the
 in-memory rate limiter, and the thread pools that archive large uploads and send callbacks.
@@ -6,19 +7,13 @@ in-memory rate limiter, and the thread pools that archive large uploads and send
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, cast
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from dangan.adapters.http import ApiOptions, WebRuntime
 from dangan.bootstrap import Container
-from dangan.systems.domain import SCOPE_READ_CATALOGUE, SCOPE_SUBMIT
-from dangan.systems.models import ApiToken
-from dangan.systems.services import authenticate
 from dangan.web.spool import SpoolLimits
 
 MiB = 1024 * 1024
@@ -45,19 +40,6 @@ class ApiRuntime(WebRuntime):
         )
 
 
-@dataclass(frozen=True)
-class Caller:
-    """An authenticated business system. `secret` is its token, kept only for this request
-    (it keys the HMAC of callbacks)."""
-
-    token: ApiToken
-    secret: str
-
-    @property
-    def system(self) -> str:
-        return self.token.system
-
-
 def get_runtime(request: Request) -> ApiRuntime:
     runtime: ApiRuntime = request.app.state.runtime
     return runtime
@@ -69,29 +51,5 @@ def get_container(request: Request) -> Container:
 
 RuntimeDep = Annotated[ApiRuntime, Depends(get_runtime)]
 ContainerDep = Annotated[Container, Depends(get_container)]
-
-_bearer = HTTPBearer(
-    auto_error=False,
-    description="系统令牌 / system token: `Authorization: Bearer dgn_<id>_<secret>`",
-)
-BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-
-
-def _caller_with(
-    *scopes: str,
-) -> Callable[[ApiRuntime, HTTPAuthorizationCredentials | None], Caller]:
-    # A sync dependency: FastAPI runs it in the thread pool, so DB work does not block the loop.
-    def dependency(rt: RuntimeDep, creds: BearerDep) -> Caller:
-        secret = creds.credentials if creds else None
-        token = authenticate(rt.container, secret, scopes)
-        rt.limiter.check(token.id, token.rate_limit_per_minute)
-        return Caller(token, secret or "")
-
-    return dependency
-
-
-SubmitCaller = Annotated[Caller, Depends(_caller_with(SCOPE_SUBMIT))]
-ReadCaller = Annotated[Caller, Depends(_caller_with(SCOPE_SUBMIT, SCOPE_READ_CATALOGUE))]
-
 
 __all__ = ["ApiOptions", "ApiRuntime"]

@@ -20,6 +20,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from starlette.requests import ClientDisconnect
 
+from dangan.access.identity import ReadCaller, SubmitCaller
+from dangan.access.identity import SystemCaller as Caller
 from dangan.core.clock import iso, utcnow
 from dangan.core.errors import (
     DanganError,
@@ -41,7 +43,7 @@ from dangan.systems.services import (
     forget_tracking,
     submission_status,
 )
-from dangan.web.deps import ApiRuntime, Caller, ReadCaller, RuntimeDep, SubmitCaller
+from dangan.web.deps import ApiRuntime, RuntimeDep
 from dangan.web.errors import error_body, problem_body, problem_response
 from dangan.web.spool import METADATA_FIELD, Spooled, malformed, spool_body, spool_multipart
 
