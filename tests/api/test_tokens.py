@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from dangan.access.domain import token_id_of
 from dangan.access.identify import authenticate_token
 from dangan.access.services import list_tokens, revoke_token
-from dangan.access.tokens_domain import token_id_of
 from dangan.adapters.ratelimit import SlidingWindowLimiter
 from dangan.bootstrap import Container
 from dangan.cli.main import app as cli

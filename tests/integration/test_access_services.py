@@ -35,7 +35,7 @@ from dangan.core.errors import (
     UnauthenticatedError,
 )
 from dangan.ledger.models import LedgerEntry
-from dangan.policy.decision import Subject, decide
+from dangan.policy.decision import RecordAccessAttrs, Subject, decide
 from dangan.records.models import Record
 from dangan.usecase import Actor, UnitOfWork
 from tests.archive_kit import new_instance
@@ -446,12 +446,18 @@ def test_totp(world: World) -> None:
 # --- grants and the record filter ------------------------------------------------------------
 
 
-def test_grants_refused_or_rejected(world: World) -> None:
-    c = world.c
-    rid = add_record(c, "内部", "控制", world.other)
-    with c.sessions() as s:
+def other_departments_record(world: World) -> tuple[str, RecordAccessAttrs]:
+    """A controlled 内部 record of 财务处 (not the grantee's department), with its attributes."""
+    rid = add_record(world.c, "内部", "控制", world.other)
+    with world.c.sessions() as s:
         attrs = record_attrs(s, rid)
     assert attrs is not None
+    return rid, attrs
+
+
+def test_grants_refused_or_rejected(world: World) -> None:
+    c = world.c
+    rid, attrs = other_departments_record(world)
     staff = subject_at(c, world.staff, T0)
     assert decide(staff, "read_content", attrs, T0).reason == "not_in_scope"
 
@@ -490,10 +496,7 @@ def test_grants_refused_or_rejected(world: World) -> None:
 
 def test_grants_open_a_record_until_they_end(world: World) -> None:
     c = world.c
-    rid = add_record(c, "内部", "控制", world.other)
-    with c.sessions() as s:
-        attrs = record_attrs(s, rid)
-    assert attrs is not None
+    rid, attrs = other_departments_record(world)
     g = svc.create_grant(
         c,
         world.archivist,

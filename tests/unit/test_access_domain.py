@@ -9,7 +9,7 @@ import pytest
 from argon2 import PasswordHasher, Type
 
 from dangan.access import services
-from dangan.access.domain import role_from_label
+from dangan.access.accounts import role_from_label
 from dangan.access.passwords import (
     hash_password,
     needs_rehash,

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dangan.access.domain import STATUS_ACTIVE, USERNAME, separation_of_duties
+from dangan.access.domain import STATUS_ACTIVE, USERNAME
 from dangan.access.models import Department, RoleAssignment, User
 from dangan.access.passwords import hash_password, password_problems
 from dangan.access.ports import AccessDeps
@@ -25,6 +25,7 @@ from dangan.policy.domain import (
     CLASSIFICATIONS,
     LOWEST_CLEARANCE,
     MANAGE_USERS,
+    ROLE_NAMES,
     ROLES,
     SEPARATED_ROLES,
     SET_CLEARANCE,
@@ -36,6 +37,23 @@ from dangan.usecase.uow import denied
 
 USER_CREATED = "access.user_created"
 ROLE_ASSIGNED = "access.role_assigned"
+_ROLE_BY_LABEL = {zh: role for role, (zh, _en) in ROLE_NAMES.items()}
+
+
+def role_from_label(value: str) -> str:
+    """The role a console user means: its key (`archivist`) or its Chinese label (档案员).
+    Anything else comes back unchanged, for `assign_role` to refuse as an unknown role."""
+    text = value.strip()
+    return _ROLE_BY_LABEL.get(text, text)
+
+
+def _separation_of_duties(role: str, clash: str) -> ConflictError:
+    """The role would combine duties 三员分立 keeps apart."""
+    return ConflictError(
+        code="separation_of_duties",
+        zh=f"三员分立：{role_label(role)}不能与{role_label(clash)}由同一账户担任",
+        en=f"separation of duties: one account cannot hold both {role} and {clash}",
+    )
 
 
 @dataclass(frozen=True)
@@ -197,7 +215,7 @@ def assign_role(
             return
         clash = separation_conflict(held, role)
         if clash is not None:
-            error = separation_of_duties(role, clash)
+            error = _separation_of_duties(role, clash)
             raise uow.refuse(error, ROLE_ASSIGNED, target=target, role=role)
         s.add(
             RoleAssignment(

@@ -69,7 +69,7 @@ def _password(from_stdin: bool) -> str:
 
 
 def _role(value: str) -> str:
-    from dangan.access.domain import role_from_label
+    from dangan.access.accounts import role_from_label
 
     return role_from_label(value)
 

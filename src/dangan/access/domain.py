@@ -1,16 +1,27 @@
-"""Pure rules of accounts: states, user names, lockout and session limits, the errors of
-signing in, and the role labels people type. The policy's vocabulary (roles, actions, 密级,
-grants) is `dangan.policy.domain`; the rules of system tokens are `tokens_domain`.
+"""Pure rules of access: accounts (states, user names, lockout), sessions, the errors of
+signing in, and business systems' tokens (format, hashing, scopes). The policy's vocabulary
+(roles, actions, 密级, grants) is `dangan.policy.domain`.
+
+Standard library and `dangan.core` only.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
+import secrets
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from dangan.core.errors import ConflictError, UnauthenticatedError
-from dangan.policy.domain import ROLE_NAMES, role_label
+from dangan.core.errors import (
+    ConflictError,
+    InvalidInputError,
+    PermissionDeniedError,
+    Problem,
+    UnauthenticatedError,
+    invalid,
+)
 
 # --- accounts ----------------------------------------------------------------------------
 
@@ -35,18 +46,6 @@ def session_token_hash(token: str) -> bytes:
 def aware(ts: datetime) -> datetime:
     """SQLite hands back naive datetimes; every stored time is UTC."""
     return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
-
-
-# --- roles as people type them ---------------------------------------------------------------
-
-_ROLE_BY_LABEL = {zh: role for role, (zh, _en) in ROLE_NAMES.items()}
-
-
-def role_from_label(value: str) -> str:
-    """The role a console user means: its key (`archivist`) or its Chinese label (档案员).
-    Anything else comes back unchanged, for the use case to refuse as an unknown role."""
-    text = value.strip()
-    return _ROLE_BY_LABEL.get(text, text)
 
 
 # --- errors --------------------------------------------------------------------------------
@@ -80,15 +79,6 @@ def unauthenticated(code: str) -> UnauthenticatedError:
     return UnauthenticatedError(code=code, zh=zh, en=en)
 
 
-def separation_of_duties(role: str, clash: str) -> ConflictError:
-    """The role would combine duties 三员分立 keeps apart."""
-    return ConflictError(
-        code="separation_of_duties",
-        zh=f"三员分立：{role_label(role)}不能与{role_label(clash)}由同一账户担任",
-        en=f"separation of duties: one account cannot hold both {role} and {clash}",
-    )
-
-
 def person_required() -> ConflictError:
     """Something only a named person can do (a grant names its grantor; TOTP is one's own)."""
     return ConflictError(
@@ -96,3 +86,106 @@ def person_required() -> ConflictError:
         zh="此操作须由已登录的具名用户执行",
         en="only a signed-in person can do this",
     )
+
+
+# --- business systems' tokens ---------------------------------------------------------------
+#
+# A token is `dgn_<id>_<secret>`; only the SHA-256 of the whole string is stored, so a
+# database dump does not let anyone submit. The id lets lookup be by primary key, then the
+# hash is compared in constant time.
+
+SCOPE_SUBMIT = "submit"
+SCOPE_READ_CATALOGUE = "read_catalogue"
+SCOPES = (SCOPE_SUBMIT, SCOPE_READ_CATALOGUE)
+PREFIX = "dgn"
+_DUMMY_HASH = hashlib.sha256(b"dgn_dummy").hexdigest()
+
+
+def is_system_token(presented: str) -> bool:
+    """Whether a bearer credential claims to be a system token (rather than a session)."""
+    return presented.startswith(f"{PREFIX}_")
+
+
+def new_token_id() -> str:
+    return secrets.token_hex(8)
+
+
+def new_plaintext(token_id: str) -> str:
+    return f"{PREFIX}_{token_id}_{secrets.token_urlsafe(32)}"
+
+
+def token_hash(plaintext: str) -> str:
+    return session_token_hash(plaintext).hex()
+
+
+def token_id_of(plaintext: str) -> str | None:
+    """The id part of a well-formed token, else None. The secret may itself contain '_'."""
+    parts = plaintext.split("_", 2)
+    if len(parts) != 3 or parts[0] != PREFIX or not parts[2]:
+        return None
+    tid = parts[1]
+    if len(tid) != 16 or any(ch not in "0123456789abcdef" for ch in tid):
+        return None
+    return tid
+
+
+def hash_matches(plaintext: str, stored: str | None) -> bool:
+    """Constant-time; with no stored hash we still compare, so timing does not tell."""
+    return hmac.compare_digest(token_hash(plaintext), stored or _DUMMY_HASH) and bool(stored)
+
+
+def check_scopes(requested: Iterable[str]) -> list[str]:
+    """The requested scopes, sorted and deduplicated; InvalidInputError if any is unknown or
+    none is given."""
+    out = sorted(set(requested))
+    unknown = [s for s in out if s not in SCOPES]
+    if unknown or not out:
+        raise InvalidInputError.of(
+            [
+                Problem(
+                    "scope",
+                    "unknown_scope",
+                    f"未知或缺少权限范围：{', '.join(unknown) or '（无）'}；"
+                    f"可选 {', '.join(SCOPES)}",
+                    f"unknown or missing scope: {', '.join(unknown) or '(none)'}; "
+                    f"choose from {', '.join(SCOPES)}",
+                )
+            ]
+        )
+    return out
+
+
+def check_system_name(system: str) -> str:
+    """The system name, stripped; InvalidInputError unless 1-64 letters, digits or - _ ."""
+    name = system.strip()
+    if not name or len(name) > 64 or not all(ch.isalnum() or ch in "-_." for ch in name):
+        raise invalid(
+            "system",
+            "invalid_system",
+            "系统名须为 1–64 个字母、数字或 - _ .",
+            "the system name must be 1–64 letters, digits or - _ .",
+        )
+    return name
+
+
+def check_rate(rate: int) -> int:
+    if rate < 0:
+        raise invalid(
+            "rate", "invalid_rate", "速率上限不得为负", "the rate limit may not be negative"
+        )
+    return rate
+
+
+def denied(code: str) -> UnauthenticatedError | PermissionDeniedError:
+    """The refusal of a presented token: who it is is unknown (401), or it may not do this
+    (`scope_missing`, 403)."""
+    texts = {
+        "token_missing": ("缺少访问令牌（Authorization: Bearer …）", "missing bearer token"),
+        "token_invalid": ("访问令牌无效", "the token is not valid"),
+        "token_revoked": ("访问令牌已吊销", "the token was revoked"),
+        "scope_missing": ("访问令牌无此操作权限", "the token lacks the scope for this"),
+    }
+    zh, en = texts[code]
+    if code == "scope_missing":
+        return PermissionDeniedError(code=code, zh=zh, en=en)
+    return UnauthenticatedError(code=code, zh=zh, en=en)

@@ -19,12 +19,14 @@ from dangan.access.domain import (
     STATUS_ACTIVE,
     TOUCH_INTERVAL,
     aware,
+    denied,
+    hash_matches,
     session_token_hash,
+    token_id_of,
     unauthenticated,
 )
 from dangan.access.models import ApiToken, AuthSession, User
 from dangan.access.ports import AccessDeps
-from dangan.access.tokens_domain import denied, hash_matches, token_id_of
 from dangan.access.views import TokenView
 from dangan.core.clock import utcnow
 from dangan.usecase import Actor, UnitOfWork

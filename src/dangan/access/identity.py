@@ -22,11 +22,15 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from dangan.access.domain import unauthenticated
+from dangan.access.domain import (
+    SCOPE_READ_CATALOGUE,
+    SCOPE_SUBMIT,
+    is_system_token,
+    unauthenticated,
+)
 from dangan.access.identify import authenticate_token, resolve_session
 from dangan.access.ports import AccessDeps
 from dangan.access.subjects import person_actor
-from dangan.access.tokens_domain import SCOPE_READ_CATALOGUE, SCOPE_SUBMIT, is_system_token
 from dangan.adapters.http import client_of, deps_for, runtime
 from dangan.core.errors import PermissionDeniedError, UnauthenticatedError
 from dangan.usecase import Actor

@@ -11,9 +11,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 
-from dangan.access.models import ApiToken
-from dangan.access.ports import AccessDeps
-from dangan.access.tokens_domain import (
+from dangan.access.domain import (
     check_rate,
     check_scopes,
     check_system_name,
@@ -21,6 +19,8 @@ from dangan.access.tokens_domain import (
     new_token_id,
     token_hash,
 )
+from dangan.access.models import ApiToken
+from dangan.access.ports import AccessDeps
 from dangan.access.views import TokenView
 from dangan.core.errors import NotFoundError
 from dangan.policy.domain import MANAGE_USERS

@@ -1,5 +1,5 @@
 """Rules of the system API's callbacks: the signature of a notice. (The rules of system
-tokens moved to `dangan.access.tokens_domain`.)"""
+tokens moved to `dangan.access.domain`.)"""
 
 from __future__ import annotations
 
