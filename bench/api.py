@@ -234,7 +234,8 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))  # tests.api.live_server runs the server process
     from tests.api.live_server import serve_instance
 
-    from dangan.systems.services import create_token
+    from dangan.access.services import create_token
+    from dangan.usecase import Actor
 
     with tempfile.TemporaryDirectory(prefix="dangan-bench-api-") as tmp:
         work = Path(tmp)
@@ -243,10 +244,11 @@ def main() -> None:
         settings = load_settings(data_dir=data_dir, database_url=db_url)
         initialise(settings)
         c = bootstrap(settings)
+        console = Actor.internal("cli")  # as `dangan token create` would
         try:
             fl = floor(c, work, args.floor_count)
             tokens = [
-                create_token(c, f"bench-{w}", ["submit", "read_catalogue"], rate=0)[0]
+                create_token(c, console, f"bench-{w}", ["submit", "read_catalogue"], rate=0)[0]
                 for w in range(args.clients)
             ]
         finally:

@@ -12,9 +12,9 @@ import pytest
 
 from dangan.adapters.http import ApiOptions
 from dangan.bootstrap import Container
-from dangan.systems.services import create_token
 from dangan.web.app import create_app
 from tests.archive_kit import NOTICE, new_instance
+from tests.people_kit import issue_token
 
 with warnings.catch_warnings():
     # Starlette 1.x asks for `httpx2` behind its TestClient; httpx is what the project pins.
@@ -53,7 +53,7 @@ def api(instance: Container, make_api: Callable[..., TestClient]) -> TestClient:
 
 @pytest.fixture
 def token(instance: Container) -> str:
-    plaintext, _ = create_token(instance, "oa", ["submit", "read_catalogue"], rate=1000)
+    plaintext, _ = issue_token(instance, "oa", ["submit", "read_catalogue"], rate=1000)
     return plaintext
 
 

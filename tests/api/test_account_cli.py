@@ -136,6 +136,19 @@ def test_account_console(console_env: Container, make_api: Callable[..., TestCli
         assert code == 0
         assert "alice" in out
 
+        # Roles may be named as the README shows them, by their Chinese labels.
+        code, out = invoke("role", "assign", "--actor", "root1", "--username", "alice",
+                           "--role", "部门负责人", stdin=None)  # fmt: skip
+        assert code == 0, out
+        code, out = invoke("list", "--json", stdin=None)
+        assert {u["username"]: u for u in json.loads(out)}["alice"]["roles"] == [
+            "department_head",
+            "staff",
+        ]
+        code, out = invoke("role", "revoke", "--actor", "root1", "--username", "alice",
+                           "--role", "部门负责人", stdin=None)  # fmt: skip
+        assert code == 0, out
+
         # The account made on the console signs in over HTTP.
         web = make_api(c, base_url="https://testserver")
         r = web.post("/api/v1/auth/sign-in", json={"username": "alice", "password": PASSWORD})
@@ -153,10 +166,11 @@ def test_account_console(console_env: Container, make_api: Callable[..., TestCli
 def test_password_prompt(console_env: Container) -> None:
     result = CliRunner().invoke(
         cli,
-        ["account", "bootstrap", "--role", "auditor", "--username", "audit1",
+        ["account", "bootstrap", "--role", "安全审计员", "--username", "audit1",
          "--display-name", "审计员"],
         input=f"{PASSWORD}\n{PASSWORD}\n",
     )  # fmt: skip
     console_env.close()
     assert result.exit_code == 0, result.output
     assert PASSWORD not in result.output
+    assert result.output.strip().endswith("auditor")  # the Chinese label names the role

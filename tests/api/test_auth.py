@@ -10,22 +10,16 @@ from urllib.parse import parse_qs, urlparse
 
 import pyotp
 import pytest
-from dangan.web.identity import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
 from sqlalchemy import select, update
 
+from dangan.access.identity import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
 from dangan.access.models import AuthSession, User
-from dangan.access.services import (
-    assign_role,
-    bootstrap_account,
-    create_department,
-    create_user,
-)
 from dangan.bootstrap import Container
 from dangan.core.clock import utcnow
 from dangan.ledger.models import LedgerEntry
-from dangan.systems.services import create_token
 from tests.api.conftest import TestClient, bearer
 from tests.archive_kit import new_instance
+from tests.people_kit import admins, department, issue_token, person
 
 PASSWORD = "Correct-Horse-9-battery"
 SIGN_IN = "/api/v1/auth/sign-in"
@@ -41,14 +35,21 @@ def events(c: Container) -> list[dict[str, object]]:
 
 
 def make_staff(c: Container, username: str = "alice") -> User:
-    admin = bootstrap_account(
-        c, username="sysadmin", display_name="系统管理员", password=PASSWORD, role="sysadmin"
+    admin = admins(c, PASSWORD)["sysadmin"]
+    dept = department(c, admin, "BGS", "办公室")
+    uid = person(
+        c,
+        admin,
+        None,
+        username,
+        department=dept,
+        role="staff",
+        password=PASSWORD,
+        display_name="张三",
     )
-    dept = create_department(c, admin, code="BGS", name="办公室")
-    user = create_user(
-        c, admin, username=username, display_name="张三", password=PASSWORD, department_id=dept.id
-    )
-    assign_role(c, admin, user.id, "staff")
+    with c.sessions() as s:
+        user = s.get(User, uid)
+    assert user is not None
     return user
 
 
@@ -175,7 +176,7 @@ def test_forged_session_cookie_is_refused(
 
 
 def test_system_token_is_not_a_person(web: TestClient, instance: Container) -> None:
-    plaintext, _ = create_token(instance, "oa", ["submit"])
+    plaintext, _ = issue_token(instance, "oa", ["submit"])
     refused(web.get(ME, headers=bearer(plaintext)), 401, "not_signed_in")
 
 

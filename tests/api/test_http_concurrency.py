@@ -23,9 +23,9 @@ from sqlalchemy import select
 from dangan.bootstrap import Container
 from dangan.client import DanganApiError, DanganClient
 from dangan.records.models import Record
-from dangan.systems.services import create_token
 from tests.api.live_server import serve_instance
 from tests.archive_kit import NOTICE, new_instance
+from tests.people_kit import issue_token
 
 CLIENTS = 8
 SOAK_SECONDS = float(os.environ.get("DANGAN_HTTP_SOAK_SECONDS", "60"))
@@ -102,7 +102,7 @@ def test_eight_systems_submit_in_parallel_over_http(tmp_path: Path, db_url: str)
     c = new_instance(data_dir, db_url)
     try:
         tokens = [
-            create_token(c, f"system-{w}", ["submit", "read_catalogue"], rate=0)[0]
+            issue_token(c, f"system-{w}", ["submit", "read_catalogue"], rate=0)[0]
             for w in range(CLIENTS)
         ]
         tally = Tally()

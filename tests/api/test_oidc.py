@@ -13,18 +13,19 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 import httpx
 import pytest
-from dangan.web.identity import SESSION_COOKIE
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 from sqlalchemy import select
 
+from dangan.access.identity import SESSION_COOKIE
 from dangan.access.models import RoleAssignment, User
-from dangan.access.oidc import STATE_COOKIE, OidcClient
-from dangan.access.services import bootstrap_account, create_department, create_user
+from dangan.access.oidc import OidcClient
+from dangan.access.oidc_state import STATE_COOKIE
 from dangan.bootstrap import Container
 from dangan.ledger.models import LedgerEntry
 from tests.api.conftest import TestClient
 from tests.archive_kit import new_instance
+from tests.people_kit import admins, department, person
 
 PASSWORD = "Correct-Horse-9-battery"
 REDIRECT = "http://testserver/api/v1/auth/oidc/callback"
@@ -93,12 +94,19 @@ def events(c: Container, type_: str) -> list[dict[str, Any]]:
     return [e for e in found if e["type"] == type_]
 
 
-def linked_user(c: Container, sub: str = "alice-sub") -> User:
-    admin = bootstrap_account(
-        c, username="sysadmin", display_name="系统管理员", password=PASSWORD, role="sysadmin"
-    )
-    return create_user(
-        c, admin, username="alice", display_name="张三", password=None, oidc_subject=sub
+def linked_user(c: Container, sub: str = "alice-sub") -> int:
+    """An SSO-only account (no password) linked to `sub`; returns its id."""
+    admin = admins(c, PASSWORD)["sysadmin"]
+    return person(
+        c,
+        admin,
+        None,
+        "alice",
+        department=None,
+        role=None,
+        password=None,
+        display_name="张三",
+        oidc_subject=sub,
     )
 
 
@@ -162,11 +170,11 @@ def web_cookies(r: httpx.Response) -> set[str]:
 
 
 def test_sso_signs_in_the_linked_user(web: TestClient, sso: Container) -> None:
-    user = linked_user(sso)
+    user_id = linked_user(sso)
     r = sso_sign_in(web, "alice-sub")
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["user"]["id"] == user.id
+    assert body["user"]["id"] == user_id
     assert body["session_token"]
     assert web.cookies.get(SESSION_COOKIE) == body["session_token"]
     assert web.get("/api/v1/me").json()["username"] == "alice"
@@ -239,17 +247,15 @@ def test_auto_provision_creates_a_staff_user(
 ) -> None:
     c = sso_instance(tmp_path, db_url, provider, auto_provision=True, default_department_code="BGS")
     try:
-        admin = bootstrap_account(
-            c, username="sysadmin", display_name="管理员", password=PASSWORD, role="sysadmin"
-        )
-        dept = create_department(c, admin, code="BGS", name="办公室")
+        admin = admins(c, PASSWORD)["sysadmin"]
+        dept = department(c, admin, "BGS", "办公室")
         web = make_api(c)
         r = sso_sign_in(web, "bob@example.org")
         assert r.status_code == 200, r.text
         user = r.json()["user"]
         assert user["username"] == "bob@example.org"  # from the email claim
         assert user["roles"] == ["staff"]
-        assert user["department_id"] == dept.id
+        assert user["department_id"] == dept
         with c.sessions() as s:
             row = s.get(User, user["id"])
             assert row is not None

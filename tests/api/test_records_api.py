@@ -15,7 +15,6 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import select
 
-from dangan.access import services as svc
 from dangan.bootstrap import Container
 from dangan.core.errors import IntegrityFailure
 from dangan.crypto import hash_with, verifier_for
@@ -27,8 +26,8 @@ from dangan.records.models import Record
 from dangan.records.staging import logical_path
 from tests.api.conftest import TestClient, bearer
 from tests.archive_kit import NOTICE, ingest, notice, sm3_hex, write_doc
+from tests.people_kit import actor, admins, department, person, sign_in_token
 
-PW = "Archive-2024!"
 UA = {"User-Agent": "pytest-dangan"}
 
 
@@ -90,30 +89,21 @@ def brief(events: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
 @pytest.fixture
 def world(instance: Container, make_api: Callable[..., TestClient], tmp_path: Path) -> World:
     c = instance
-    admins = {
-        role: svc.bootstrap_account(
-            c, username=role.replace("_", ""), display_name=role, password=PW, role=role
-        )
-        for role in ("sysadmin", "security_admin", "auditor")
-    }
-    sa, sec = admins["sysadmin"], admins["security_admin"]
-    a = svc.create_department(c, sa, code="BGS", name="办公室")
-    svc.create_department(c, sa, code="BGS-MS", name="秘书科", parent_id=a.id)
-    b = svc.create_department(c, sa, code="CWC", name="财务处")
+    admin = admins(c)
+    sa, sec = admin["sysadmin"], admin["security_admin"]
+    a = department(c, sa, "BGS", "办公室")
+    department(c, sa, "BGS-MS", "秘书科", parent=a)
+    b = department(c, sa, "CWC", "财务处")
     people = {
-        "archivist": (a.id, "archivist", "秘密"),
-        "head_a": (a.id, "department_head", "秘密"),
-        "staff_a": (a.id, "staff", "内部"),
-        "staff_b": (b.id, "staff", "秘密"),
+        "archivist": (a, "archivist", "秘密"),
+        "head_a": (a, "department_head", "秘密"),
+        "staff_a": (a, "staff", "内部"),
+        "staff_b": (b, "staff", "秘密"),
     }
     for name, (dept, role, clearance) in people.items():
-        u = svc.create_user(
-            c, sa, username=name, display_name=name, password=PW, department_id=dept
-        )
-        svc.assign_role(c, sa, u.id, role)
-        svc.set_clearance(c, sec, u.id, clearance)
+        person(c, sa, sec, name, department=dept, role=role, clearance=clearance)
     tokens = {
-        name: svc.sign_in(c, name, PW, ip="10.0.0.9", user_agent="pytest")[0]
+        name: sign_in_token(c, name, ip="10.0.0.9", user_agent="pytest")
         for name in (*people, "sysadmin", "auditor")
     }
     rec: dict[str, str] = {}
@@ -370,9 +360,9 @@ def test_large_corrupt_file_never_arrives_whole(
 
 
 def _person(w: World, name: str) -> Any:
-    from dangan.access.subjects import actor_for_username
+    from dataclasses import replace
 
-    return actor_for_username(w.c, name)
+    return replace(actor(w.c, name), ip="127.0.0.1", user_agent="t")
 
 
 # --- edit, history, proof ----------------------------------------------------------------------

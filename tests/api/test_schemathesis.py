@@ -31,13 +31,12 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from dangan.access import services as access
 from dangan.adapters.http import ApiOptions
+from dangan.adapters.problems import PROBLEM_JSON
 from dangan.bootstrap import Container
-from dangan.systems.services import create_token
 from dangan.web.app import create_app
-from dangan.web.errors import PROBLEM_JSON
 from tests.archive_kit import new_instance
+from tests.people_kit import admins, department, issue_token, person, sign_in_token
 
 PASSWORD = "Archive-2024!"
 ARCHIVIST = "archivist1"
@@ -64,8 +63,7 @@ class Credentials:
         return operation.path.startswith("/api/") and not (schemes & self.system_schemes)
 
     def session(self) -> str:
-        token, _ = access.sign_in(self.instance, ARCHIVIST, PASSWORD)
-        return token
+        return sign_in_token(self.instance, ARCHIVIST, PASSWORD)
 
     def headers(self, token: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}"}
@@ -74,27 +72,18 @@ class Credentials:
 def _make_archivist(c: Container) -> bool:
     """An archivist of the 办公室; False if the access layer cannot do that yet."""
     try:
-        admin = access.bootstrap_account(
-            c, username="sysadmin", display_name="系统管理员", password=PASSWORD, role="sysadmin"
-        )
-        security = access.bootstrap_account(
+        admin = admins(c, PASSWORD)
+        person(
             c,
-            username="secadmin",
-            display_name="安全保密管理员",
+            admin["sysadmin"],
+            admin["security_admin"],
+            ARCHIVIST,
+            department=department(c, admin["sysadmin"], "BGS", "办公室"),
+            role="archivist",
+            clearance="秘密",
             password=PASSWORD,
-            role="security_admin",
-        )
-        dept = access.create_department(c, admin, code="BGS", name="办公室")
-        user = access.create_user(
-            c,
-            admin,
-            username=ARCHIVIST,
             display_name="档案员甲",
-            password=PASSWORD,
-            department_id=dept.id,
         )
-        access.assign_role(c, admin, user.id, "archivist")
-        access.set_clearance(c, security, user.id, "秘密")
     except (AttributeError, TypeError) as exc:  # an access API this test predates
         warnings.warn(f"no archivist for schemathesis: {exc}", stacklevel=1)
         return False
@@ -127,7 +116,7 @@ def api_schema(app: Any) -> Any:
 
 @pytest.fixture(scope="module")
 def credentials(instance: Container, api_schema: Any) -> Credentials:
-    token, _ = create_token(instance, "oa", ["submit", "read_catalogue"], rate=0)
+    token, _ = issue_token(instance, "oa", ["submit", "read_catalogue"], rate=0)
     raw = api_schema.raw_schema
     schemes = raw.get("components", {}).get("securitySchemes", {})
     system = frozenset(

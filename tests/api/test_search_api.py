@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from dangan.systems.services import create_token
 from tests.api import test_records_api
 from tests.api.conftest import bearer
 from tests.api.test_records_api import (
@@ -17,6 +16,7 @@ from tests.api.test_records_api import (
     ledger_events,
     ledger_size,
 )
+from tests.people_kit import issue_token
 
 world = test_records_api.world  # the shared fixture
 
@@ -81,9 +81,9 @@ def test_empty_or_long_query_is_422(world: World) -> None:
 
 
 def test_system_token_sees_only_its_own_submissions(world: World) -> None:
-    oa, _ = create_token(world.c, "oa", ["read_catalogue"])
-    fin, _ = create_token(world.c, "finance", ["read_catalogue"])
-    submit_only, _ = create_token(world.c, "oa", ["submit"])
+    oa, _ = issue_token(world.c, "oa", ["read_catalogue"])
+    fin, _ = issue_token(world.c, "finance", ["read_catalogue"])
+    submit_only, _ = issue_token(world.c, "oa", ["submit"])
     got_oa = world.api.get(URL, headers=bearer(oa), params={"q": "安全生产", "limit": 100}).json()
     oa_ids = {world.rec[k] for k in world.rec if k != "finance"}
     assert {h["record_id"] for h in got_oa["hits"]} == oa_ids

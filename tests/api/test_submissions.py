@@ -19,10 +19,10 @@ from dangan.adapters.http import ApiOptions
 from dangan.bootstrap import Container
 from dangan.client import DanganApiError, DanganClient
 from dangan.intake.callbacks import verify_notice
-from dangan.systems.services import create_token
 from dangan.web.app import create_app
 from tests.api.conftest import FAST, TestClient, bearer, body, meta, spool_entries
 from tests.archive_kit import NOTICE, counts, new_instance
+from tests.people_kit import issue_token
 
 URL = "/api/v1/submissions"
 
@@ -76,7 +76,7 @@ def test_oversized_file_is_refused_and_nothing_kept(
     c = new_instance(tmp_path / "small", db_url, storage={"max_file_bytes": 100})
     try:
         api = make_api(c)
-        tok, _ = create_token(c, "oa", ["submit"])
+        tok, _ = issue_token(c, "oa", ["submit"])
         before = counts(c)
         r = api.post(URL, headers=bearer(tok), **body(text="档" * 200))
         assert r.status_code == 413
@@ -167,7 +167,7 @@ def test_other_systems_cannot_see_a_submission(
     api: TestClient, token: str, instance: Container
 ) -> None:
     rid = api.post(URL, headers=bearer(token), **body()).json()["record_id"]
-    other, _ = create_token(instance, "finance", ["read_catalogue"])
+    other, _ = issue_token(instance, "finance", ["read_catalogue"])
     r = api.get(f"{URL}/{rid}", headers=bearer(other))
     assert r.status_code == 404
     assert r.json()["code"] == "submission_not_found"

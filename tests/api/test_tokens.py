@@ -9,13 +9,18 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from dangan.access.domain import token_id_of
+from dangan.access.identify import authenticate_token
+from dangan.access.services import list_tokens, revoke_token
+from dangan.adapters.ratelimit import SlidingWindowLimiter
 from dangan.bootstrap import Container
 from dangan.cli.main import app as cli
+from dangan.core.errors import RateLimitedError, UnauthenticatedError
 from dangan.ledger.models import LedgerEntry
-from dangan.systems.domain import AuthError, SlidingWindowLimiter, token_id_of
-from dangan.systems.services import authenticate, create_token, list_tokens, revoke_token
+from dangan.web.errors import status_for
 from tests.api.conftest import TestClient, bearer, body
 from tests.archive_kit import counts
+from tests.people_kit import CONSOLE, issue_token
 
 URL = "/api/v1/submissions"
 
@@ -60,7 +65,7 @@ def test_bad_tokens_are_refused_and_nothing_archived(
 def test_revoked_token_is_refused(api: TestClient, instance: Container, token: str) -> None:
     tid = token_id_of(token)
     assert tid
-    revoke_token(instance, tid)
+    revoke_token(instance, CONSOLE, tid)
     _refused(api.post(URL, headers=bearer(token), **body()), 401, "token_revoked")
     assert counts(instance)[0] == 0
     denied = [e for e in events(instance) if e["type"] == "auth.token_denied"]
@@ -69,13 +74,13 @@ def test_revoked_token_is_refused(api: TestClient, instance: Container, token: s
 
 
 def test_wrong_scope_is_forbidden(api: TestClient, instance: Container) -> None:
-    reader, _ = create_token(instance, "oa", ["read_catalogue"])
+    reader, _ = issue_token(instance, "oa", ["read_catalogue"])
     _refused(api.post(URL, headers=bearer(reader), **body()), 403, "scope_missing")
     assert counts(instance)[0] == 0
 
 
 def test_rate_limit_answers_429_with_retry_after(api: TestClient, instance: Container) -> None:
-    tok, _ = create_token(instance, "oa", ["read_catalogue"], rate=2)
+    tok, _ = issue_token(instance, "oa", ["read_catalogue"], rate=2)
     for _ in range(2):
         assert api.get(f"{URL}/none", headers=bearer(tok)).status_code == 404
     r = api.get(f"{URL}/none", headers=bearer(tok))
@@ -84,28 +89,28 @@ def test_rate_limit_answers_429_with_retry_after(api: TestClient, instance: Cont
 
 
 def test_create_and_revoke_are_in_the_ledger(instance: Container) -> None:
-    plaintext, token = create_token(instance, "oa", ["submit"], rate=10)
+    plaintext, token = issue_token(instance, "oa", ["submit"], rate=10)
     assert plaintext.startswith(f"dgn_{token.id}_")
     assert plaintext not in json.dumps(events(instance))
-    assert authenticate(instance, plaintext, "submit").id == token.id
-    revoke_token(instance, token.id)
-    revoke_token(instance, token.id)  # twice: harmless, logged once
+    assert authenticate_token(instance, plaintext, "submit").id == token.id
+    revoke_token(instance, CONSOLE, token.id)
+    revoke_token(instance, CONSOLE, token.id)  # twice: harmless, logged once
     kinds = [e["type"] for e in events(instance)]
     assert kinds.count("system.token_created") == 1
     assert kinds.count("system.token_revoked") == 1
-    with pytest.raises(AuthError) as err:
-        authenticate(instance, plaintext, "submit")
-    assert (err.value.status, err.value.code) == (401, "token_revoked")
-    assert [t.revoked_at is not None for t in list_tokens(instance)] == [True]
+    with pytest.raises(UnauthenticatedError) as err:
+        authenticate_token(instance, plaintext, "submit")
+    assert (status_for(err.value), err.value.code) == (401, "token_revoked")
+    assert [t.revoked_at is not None for t in list_tokens(instance, CONSOLE)] == [True]
 
 
 def test_unknown_scope_is_refused(instance: Container) -> None:
     from dangan.core.errors import InvalidInputError
 
     with pytest.raises(InvalidInputError):
-        create_token(instance, "oa", ["admin"])
+        issue_token(instance, "oa", ["admin"])
     with pytest.raises(InvalidInputError):
-        create_token(instance, "../oa", ["submit"])
+        issue_token(instance, "../oa", ["submit"])
 
 
 def test_token_parsing() -> None:
@@ -119,9 +124,9 @@ def test_sliding_window() -> None:
     limiter = SlidingWindowLimiter(clock=lambda: now[0])
     limiter.check("t", 2)
     limiter.check("t", 2)
-    with pytest.raises(AuthError) as err:
+    with pytest.raises(RateLimitedError) as err:
         limiter.check("t", 2)
-    assert err.value.status == 429
+    assert status_for(err.value) == 429
     assert err.value.retry_after == 60
     now[0] = 60.5
     limiter.check("t", 2)

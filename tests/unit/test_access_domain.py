@@ -1,10 +1,15 @@
-"""Pure rules of access: 三员分立, 密级 levels, department trees, grants, passwords."""
+"""Pure rules of access: 三员分立, 密级 levels, department trees, grants, passwords, role
+labels — and the shape of every access use case."""
 
 from __future__ import annotations
+
+import inspect
 
 import pytest
 from argon2 import PasswordHasher, Type
 
+from dangan.access import services
+from dangan.access.accounts import role_from_label
 from dangan.access.passwords import (
     hash_password,
     needs_rehash,
@@ -12,6 +17,7 @@ from dangan.access.passwords import (
     verify_password,
 )
 from dangan.policy.domain import (
+    ROLE_NAMES,
     ROLES,
     SEPARATED_ROLES,
     ancestors,
@@ -21,6 +27,7 @@ from dangan.policy.domain import (
     separation_conflict,
     subtree,
 )
+from dangan.usecase import Actor, use_case_info
 
 # --- 三员分立 -------------------------------------------------------------------------------
 
@@ -40,6 +47,32 @@ def test_a_business_user_cannot_become_an_admin(admin: str) -> None:
 def test_business_roles_combine() -> None:
     assert separation_conflict({"staff", "department_head"}, "archivist") is None
     assert separation_conflict(set(), "sysadmin") is None
+
+
+@pytest.mark.parametrize("role", sorted(ROLES))
+def test_a_role_is_named_by_its_key_or_its_chinese_label(role: str) -> None:
+    assert role_from_label(role) == role
+    assert role_from_label(ROLE_NAMES[role][0]) == role
+    assert role_from_label(f" {ROLE_NAMES[role][0]} ") == role
+
+
+def test_an_unknown_role_label_is_left_for_the_use_case_to_refuse() -> None:
+    assert role_from_label("king") == "king"
+    assert role_from_label("国王") == "国王"
+
+
+# --- the use cases -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", services.__all__)
+def test_every_use_case_is_marked_and_takes_deps_and_an_actor(name: str) -> None:
+    fn = getattr(services, name)
+    info = use_case_info(fn)
+    assert info is not None, name
+    params = list(inspect.signature(fn).parameters.values())
+    assert [p.name for p in params[:2]] == ["deps", "actor"]
+    assert params[1].annotation in ("Actor", Actor)
+    assert all(e.split(".", 1)[0] in ("access", "auth", "system") for e in info.events)
 
 
 # --- 密级 ------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""Tables of access control: departments, accounts, roles, sign-in sessions, grants, and the
-per-record attributes the policy reads (`record_access`)."""
+"""Tables of access control: departments, accounts, roles, sign-in sessions, grants, the
+per-record attributes the policy reads (`record_access`) and business systems' tokens."""
 
 from __future__ import annotations
 
@@ -115,3 +115,18 @@ class RecordAccess(Base):
     owner_department_id: Mapped[int | None] = mapped_column(
         ForeignKey("departments.id"), index=True
     )
+
+
+class ApiToken(Base):
+    """A bearer token of one business system; the plaintext is shown once and never stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    system: Mapped[str] = mapped_column(String(64), index=True)
+    scopes_text: Mapped[str] = mapped_column(String(200))  # space-separated, sorted
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    rate_limit_per_minute: Mapped[int] = mapped_column(Integer)

@@ -1,6 +1,12 @@
-"""How the policy sees records in SQL: each record's access attributes (密级, 开放/控制,
-owning department), written with the record, and the WHERE clause admitting exactly the
-records `decide` allows. TEMPORARY copy in the lead's branch; the access helper owns it."""
+"""How the policy sees records: their access attributes (密级, 开放/控制, owning department,
+one `record_access` row per record) and the SQL clause that keeps every list, count and search
+consistent with `dangan.policy.decide`.
+
+The attributes are written with the record in the archiving transaction (and again by
+`rebuild`), because every list joins on them: a record without them is visible to nobody.
+Openness is 开放 only when the producer marked the record so in 控制标识 (M74); anything else
+is 控制 until an archivist opens it — the safe default.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +25,12 @@ from dangan.policy.domain import CONTROLLED, OPEN, READ_METADATA
 def visible_records_clause(
     subject: Subject, now: datetime | None = None, action: str = READ_METADATA
 ) -> ColumnElement[bool]:
+    """WHERE clause admitting exactly the records `decide` allows `subject` for `action`.
+
+    It names RecordAccess columns only; join the record table on it:
+    ``select(Record).join(RecordAccess, RecordAccess.record_id == Record.id).where(clause)``
+    (records without a RecordAccess row are therefore never visible).
+    """
     f = visible_filter(subject, now, action)
     if f.everything:
         return true()
@@ -36,8 +48,9 @@ def visible_records_clause(
     return and_(RecordAccess.security_classification.in_(sorted(f.classifications)), or_(*scope))
 
 
-def record_attrs(s: Session, record_id: str) -> RecordAccessAttrs | None:
-    row = s.get(RecordAccess, record_id)
+def record_attrs(session: Session, record_id: str) -> RecordAccessAttrs | None:
+    """What the policy needs of one record; None if it has no access attributes."""
+    row = session.get(RecordAccess, record_id)
     if row is None:
         return None
     return RecordAccessAttrs(
@@ -51,6 +64,8 @@ def record_attrs(s: Session, record_id: str) -> RecordAccessAttrs | None:
 def owner_department(
     session: Session, fonds: str, meta: dict[str, Any], org: str | None
 ) -> int | None:
+    """The department named in 承办部门 (by name or code), else the one whose code is the
+    record's 机构(问题) code; None when neither is a known department of the fonds."""
     wanted = [v for v in (display_value(meta.get("department")), org) if v]
     for value in wanted:
         found = session.scalar(
@@ -69,6 +84,7 @@ def owner_department(
 def link_access(
     session: Session, record_id: str, fonds: str, meta: dict[str, Any], org: str | None
 ) -> RecordAccess:
+    """Write (or rewrite) a record's access attributes from its metadata, in `session`."""
     row = session.get(RecordAccess, record_id) or RecordAccess(record_id=record_id)
     row.security_classification = str(meta.get("security_classification") or "")
     row.openness = OPEN if display_value(meta.get("control_identifier")) == OPEN else CONTROLLED

@@ -16,7 +16,6 @@ from dangan.audit import cli as audit_cli
 from dangan.instance import cli as instance_cli
 from dangan.intake import cli as intake_cli
 from dangan.records import cli as records_cli
-from dangan.systems import cli as systems_cli
 from dangan.web import cli as web_cli
 
 app = typer.Typer(
@@ -54,7 +53,7 @@ def root(
 
 for feature in (instance_cli, intake_cli, records_cli, audit_cli, web_cli):
     feature.register(app)
-app.add_typer(systems_cli.token_app, name="token")
+app.add_typer(access_cli.token_app, name="token")
 app.add_typer(access_cli.account_app, name="account")
 
 if __name__ == "__main__":

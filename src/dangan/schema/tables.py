@@ -6,8 +6,7 @@ import dangan.access.models
 import dangan.arrangement.models
 import dangan.intake.models
 import dangan.ledger.models
-import dangan.records.models
-import dangan.systems.models  # noqa: F401
+import dangan.records.models  # noqa: F401
 from dangan.db.base import Base
 
 metadata = Base.metadata

@@ -1,1 +1,0 @@
-"""Business systems that push records through the HTTP API, and their bearer tokens."""
