@@ -6,7 +6,6 @@ this one; how an actor is established (sessions, tokens) is `identify`, the poli
 people and records `subjects` and `visibility`.
 """
 
-from dangan.access import visibility as _visibility
 from dangan.access.accounts import (
     assign_role,
     bootstrap_account,
@@ -22,12 +21,6 @@ from dangan.access.sessions import sign_in, sign_out, start_session
 from dangan.access.sso import provision_sso_user, sso_sign_in
 from dangan.access.tokens import create_token, list_tokens, revoke_token
 from dangan.access.totp import confirm_totp, enroll_totp
-from dangan.core.errors import PermissionDeniedError as _PermissionDenied
-
-# Transitional, for records code not yet moved to the unit of work (records/reading.py and
-# web/records.py import these from here); not use cases, so not in __all__.
-AccessDenied = _PermissionDenied
-visible_records_clause = _visibility.visible_records_clause
 
 __all__ = [
     "assign_role",
