@@ -13,25 +13,27 @@ the use case it runs.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from dangan.adapters.cli import console, print_json, run
 from dangan.adapters.cli import instance as _instance
 
-if TYPE_CHECKING:
-    pass
-
-account_app = typer.Typer(help="用户与权限 / accounts, departments and roles", no_args_is_help=True)
-department_app = typer.Typer(help="部门 / departments", no_args_is_help=True)
-role_app = typer.Typer(help="角色 / roles", no_args_is_help=True)
-clearance_app = typer.Typer(help="涉密等级 / clearances", no_args_is_help=True)
+account_app = typer.Typer(
+    rich_markup_mode=None, help="用户与权限 / accounts, departments and roles", no_args_is_help=True
+)
+department_app = typer.Typer(rich_markup_mode=None, help="部门 / departments", no_args_is_help=True)
+role_app = typer.Typer(rich_markup_mode=None, help="角色 / roles", no_args_is_help=True)
+clearance_app = typer.Typer(
+    rich_markup_mode=None, help="涉密等级 / clearances", no_args_is_help=True
+)
 account_app.add_typer(department_app, name="department")
 account_app.add_typer(role_app, name="role")
 account_app.add_typer(clearance_app, name="clearance")
-token_app = typer.Typer(help="业务系统访问令牌 / system API tokens", no_args_is_help=True)
+token_app = typer.Typer(
+    rich_markup_mode=None, help="业务系统访问令牌 / system API tokens", no_args_is_help=True
+)
 
 ActorOpt = Annotated[str, typer.Option("--actor", help="执行操作的账户 / acting account")]
 UserOpt = Annotated[str, typer.Option("--username", help="用户名 / user name")]
@@ -233,6 +235,8 @@ def list_cmd(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")
         if as_json:
             print_json(rows)
             return
+        from rich.table import Table
+
         table = Table()
         for title in ("id", "用户名 user", "姓名 name", "部门 dept", "角色 roles", "密级", "状态"):
             table.add_column(title)
@@ -281,6 +285,8 @@ def token_list(ctx: typer.Context) -> None:
     from dangan.usecase import Actor
 
     def _do() -> None:
+        from rich.table import Table
+
         table = Table()
         table.add_column("id", no_wrap=True)
         for title in ("系统 system", "范围 scopes", "每分钟 rate", "最近使用 last used", "状态"):

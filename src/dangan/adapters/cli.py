@@ -9,19 +9,38 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from dangan.core.errors import DanganError
-from dangan.usecase.actor import Actor
 
-console = Console()
-err_console = Console(stderr=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from dangan.usecase.actor import Actor
+
 T = TypeVar("T")
+
+
+class _LazyConsole:
+    """A rich Console made on first use: importing rich costs more than printing `--help`."""
+
+    def __init__(self, stderr: bool = False) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr)
+        return getattr(self._console, name)
+
+
+console: Console = cast("Console", _LazyConsole())
+err_console: Console = cast("Console", _LazyConsole(stderr=True))
 
 
 class Opener(Protocol):
@@ -48,10 +67,14 @@ def instance(ctx: typer.Context, *, recover: bool = True) -> Iterator[Any]:
 
 def operator() -> Actor:
     """Whoever runs a command on the server acts as Dangan itself ("cli" on the ledger)."""
+    from dangan.usecase.actor import Actor
+
     return Actor.internal("cli")
 
 
 def print_error(exc: DanganError) -> None:
+    from rich.markup import escape
+
     # User text is escaped: "[code]" and field names would otherwise be read as rich markup.
     err_console.print(
         f"[bold red]错误 error[/] {escape(f'[{exc.code}] {exc.zh}')}\n  {escape(exc.en)}",
@@ -84,6 +107,14 @@ def print_json(value: Any) -> None:
 
 
 def progress() -> Progress:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),

@@ -12,7 +12,9 @@ from dangan.adapters.cli import console, instance, operator, print_json, run
 
 # What a checker trusts: the bundle names its algorithms, so the checker pins them.
 TRUSTED = {"sm": ("sm3", "sm2-sm3"), "intl": ("sha256", "ed25519")}
-ledger_app = typer.Typer(help="审计账本 / audit ledger", no_args_is_help=True)
+ledger_app = typer.Typer(
+    rich_markup_mode=None, help="审计账本 / audit ledger", no_args_is_help=True
+)
 
 
 def register(app: typer.Typer) -> None:

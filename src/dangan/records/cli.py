@@ -14,7 +14,9 @@ import typer
 
 from dangan.adapters.cli import console, instance, operator, print_json
 
-queue_app = typer.Typer(help="待整理队列 / review queue", no_args_is_help=True)
+queue_app = typer.Typer(
+    rich_markup_mode=None, help="待整理队列 / review queue", no_args_is_help=True
+)
 
 
 def register(app: typer.Typer) -> None:
