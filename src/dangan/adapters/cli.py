@@ -31,15 +31,20 @@ class _LazyConsole:
         self._stderr = stderr
         self._console: Console | None = None
 
-    def __getattr__(self, name: str) -> Any:
+    def real(self) -> Console:
         if self._console is None:
             from rich.console import Console
 
             self._console = Console(stderr=self._stderr)
-        return getattr(self._console, name)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        # Plain attributes only; special methods (`with console:`) need `real()`.
+        return getattr(self.real(), name)
 
 
-console: Console = cast("Console", _LazyConsole())
+_stdout = _LazyConsole()
+console: Console = cast("Console", _stdout)
 err_console: Console = cast("Console", _LazyConsole(stderr=True))
 
 
@@ -120,5 +125,5 @@ def progress() -> Progress:
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=console,
+        console=_stdout.real(),
     )

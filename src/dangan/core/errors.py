@@ -145,6 +145,11 @@ class InternalError(DanganError):
         )
 
 
+class UnrecordedEffectError(RuntimeError):
+    """Not one of the family: a programming error, never shown to a user — a use case
+    changed the database without recording its ledger event (see `dangan.usecase.uow`)."""
+
+
 def error_as_record(exc: BaseException) -> dict[str, object]:
     """An error as stored data (e.g. the answer to replay for an idempotency key); anything
     that is not a DanganError is stored as an InternalError."""

@@ -12,10 +12,11 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from dangan.core.errors import UnrecordedEffectError
     from dangan.usecase.actor import Actor
     from dangan.usecase.ports import Deps
     from dangan.usecase.registry import UseCaseInfo, use_case, use_case_info
-    from dangan.usecase.uow import UnitOfWork, UnrecordedEffectError, authorize
+    from dangan.usecase.uow import UnitOfWork, authorize
 
 _WHERE = {
     "Actor": "actor",
@@ -24,7 +25,7 @@ _WHERE = {
     "use_case": "registry",
     "use_case_info": "registry",
     "UnitOfWork": "uow",
-    "UnrecordedEffectError": "uow",
+    "UnrecordedEffectError": "uow",  # re-exported there from dangan.core.errors
     "authorize": "uow",
 }
 

@@ -37,7 +37,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from dangan.core.clock import utcnow
-from dangan.core.errors import DanganError, PermissionDeniedError
+from dangan.core.errors import DanganError, PermissionDeniedError, UnrecordedEffectError
 from dangan.ledger.events import audit_event
 from dangan.ledger.models import LEDGER_TABLE_NAMES
 from dangan.ledger.store import AppendResult
@@ -45,16 +45,13 @@ from dangan.policy.decision import Decision, RecordAccessAttrs, decide
 from dangan.usecase.actor import Actor
 from dangan.usecase.ports import Deps
 
+__all__ = ["UnitOfWork", "UnrecordedEffectError", "authorize", "denied"]
 DENIED = "denied"
 
 
 def _effects(session: Session) -> bool:
     changed = [*session.new, *session.dirty, *session.deleted]
     return any(getattr(obj, "__tablename__", None) not in LEDGER_TABLE_NAMES for obj in changed)
-
-
-class UnrecordedEffectError(RuntimeError):
-    """A programming error: a use case changed the database without a ledger event."""
 
 
 class UnitOfWork:
