@@ -116,6 +116,27 @@ def test_ingest_file_folder_and_queue(cli: CliRunner, tmp_path: Path) -> None:
     assert _json(ok.output)["archival_code"] == "Z109-WS·2024-D10-BGS-0001"
 
 
+def test_ingest_takes_an_idempotency_key_like_the_api(cli: CliRunner, tmp_path: Path) -> None:
+    """The console submits through the same use case as HTTP: a key replays the first answer
+    and refuses a different submission."""
+    doc = write_doc(tmp_path / "k", "正文.txt", "关于开展安全生产大检查的通知 正文")
+    meta = tmp_path / "k" / "meta.json"
+    meta.write_text(json.dumps({"source_id": "OA-9", "metadata": NOTICE}, ensure_ascii=False))
+    args = ["ingest", str(doc), "-m", str(meta), "--source-system", "oa"]
+    first = cli.invoke(app, [*args, "--idempotency-key", "k-1"])
+    assert first.exit_code == 0, first.output
+    again = cli.invoke(app, [*args, "--idempotency-key", "k-1"])
+    assert again.exit_code == 0, again.output
+    assert _json(again.output)["replayed"] is True
+    assert _json(again.output)["archival_code"] == _json(first.output)["archival_code"]
+    doc.write_text("另一份正文", encoding="utf-8")
+    other = cli.invoke(app, [*args, "--idempotency-key", "k-1"])
+    assert other.exit_code == 2
+    assert "idempotency_key_reused" in other.output
+    ledger = _json(cli.invoke(app, ["ledger", "verify"]).output)
+    assert ledger["size"] == 1  # one archiving, nothing else written twice
+
+
 def _account(cli: CliRunner, username: str, role: str | None) -> None:
     """An account made through the operator console: the sysadmin first, if need be."""
     pw = "Archive-2024!\n"
