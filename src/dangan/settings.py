@@ -108,6 +108,33 @@ class WebSettings(Section):
     background_workers: int = Field(default=2, ge=1, le=64)
 
 
+class WitnessSettings(Section):
+    """A witness that co-signs our checkpoints (c2sp.org/tlog-witness)."""
+
+    name: str = Field(min_length=1, max_length=200)  # its key name, e.g. witness.example/w1
+    url: str  # its submission prefix: POST {url}/add-checkpoint
+    public_key: str = Field(pattern=r"^[0-9a-fA-F]{64}$")  # Ed25519, hex
+
+
+class LedgerSettings(Section):
+    """The audit ledger: group commit and witnesses (`[ledger]`)."""
+
+    # A batch of appends is sequenced, signed and copied to storage together: at most
+    # `batch_max` entries, gathered for at most `batch_linger_ms` once the first waits.
+    batch_max: int = Field(default=256, ge=1, le=10_000)
+    batch_linger_ms: float = Field(default=2.0, ge=0, le=1000)
+    witnesses: list[WitnessSettings] = Field(default_factory=list)
+    # How many witnesses must co-sign a checkpoint before its appends are acknowledged.
+    witness_quorum: int = Field(default=0, ge=0)
+    witness_timeout: float = Field(default=5.0, gt=0)
+
+    @model_validator(mode="after")
+    def _quorum_possible(self) -> LedgerSettings:
+        if self.witness_quorum > len(self.witnesses):
+            raise ValueError("witness_quorum exceeds the number of witnesses")
+        return self
+
+
 def _default_fonds() -> list[FondsSettings]:
     return [FondsSettings(code="Z109", name="示范省档案局")]
 
@@ -134,6 +161,7 @@ class Settings(BaseSettings):
     oidc: OidcSettings = Field(default_factory=OidcSettings)
     session: SessionSettings = Field(default_factory=SessionSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    ledger: LedgerSettings = Field(default_factory=LedgerSettings)
 
     @model_validator(mode="after")
     def _known_default_fonds(self) -> Settings:
