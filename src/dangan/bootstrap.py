@@ -17,7 +17,9 @@ from dangan.core.errors import ConfigurationError
 from dangan.crypto import load_suite
 from dangan.crypto.interfaces import CryptoSuite
 from dangan.db.engine import is_sqlite, make_engine, make_sessionmaker
+from dangan.db.locking import named_lock
 from dangan.ledger import Ledger
+from dangan.ledger.sequencer import LOCK_KEY, LOCK_NAME, Cosigner, Sequencer
 from dangan.metadata import ArchivalCodeFormat, SchemaRegistry, load_schedule
 from dangan.metadata.retention import RetentionSchedule
 from dangan.search.interfaces import SearchIndex
@@ -36,6 +38,7 @@ class Container:
     sessions: sessionmaker[Session]
     suite: CryptoSuite
     ledger: Ledger
+    sequencer: Sequencer
     roots: list[OcflStorageRoot]
     schemas: SchemaRegistry
     schedule: RetentionSchedule
@@ -76,19 +79,51 @@ def make_schemas(settings: Settings) -> SchemaRegistry:
     return registry
 
 
+def make_sequencer(
+    settings: Settings,
+    engine: Engine,
+    sessions: sessionmaker[Session],
+    ledger: Ledger,
+    roots: list[OcflStorageRoot],
+) -> Sequencer:
+    """Group commit for the ledger, its copies in every root, and the witnesses if any."""
+    data_dir = settings.resolved_data_dir
+    cfg = settings.ledger
+    return Sequencer(
+        ledger,
+        sessions,
+        [r.store for r in roots],
+        lambda: named_lock(engine, data_dir, LOCK_NAME, LOCK_KEY),
+        batch_max=cfg.batch_max,
+        linger=cfg.batch_linger_ms / 1000,
+        cosign=make_cosigner(settings, sessions, ledger) if cfg.witnesses else None,
+    )
+
+
+def make_cosigner(
+    settings: Settings, sessions: sessionmaker[Session], ledger: Ledger
+) -> Cosigner | None:
+    """Asks the configured witnesses to co-sign each new checkpoint (see ledger.witnessing)."""
+    return None  # wired once the witness client lands
+
+
 def bootstrap(settings: Settings | None = None) -> Container:
     settings = settings or load_settings()
     settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url)
     suite = load_suite(settings.resolved_key_dir, settings.crypto_suite)
     schedule_path = Path(settings.arrangement.retention_schedule or DEFAULT_SCHEDULE)
+    sessions = make_sessionmaker(engine)
+    ledger = Ledger(suite, origin=settings.instance_name)
+    roots = make_roots(settings)
     return Container(
         settings=settings,
         engine=engine,
-        sessions=make_sessionmaker(engine),
+        sessions=sessions,
         suite=suite,
-        ledger=Ledger(suite, origin=settings.instance_name),
-        roots=make_roots(settings),
+        ledger=ledger,
+        sequencer=make_sequencer(settings, engine, sessions, ledger, roots),
+        roots=roots,
         schemas=make_schemas(settings),
         schedule=load_schedule(schedule_path),
         code_format=ArchivalCodeFormat(
@@ -100,7 +135,8 @@ def bootstrap(settings: Settings | None = None) -> Container:
 
 def open_container(*, recover: bool = True) -> Container:
     """The instance for a command or a web worker: settings → container. `recover` first
-    finishes after-commit work a crash interrupted (package metadata, index)."""
+    finishes what a crash interrupted: queued ledger events, package metadata and the index,
+    receipts."""
     settings = load_settings()
     if not settings.resolved_key_dir.exists():
         raise ConfigurationError(
@@ -112,6 +148,9 @@ def open_container(*, recover: bool = True) -> Container:
     c = bootstrap(settings)
     if recover:
         from dangan.records.outbox import drain_outbox
+        from dangan.records.receipts import relink
 
+        c.sequencer.flush()  # events a crash left queued
         drain_outbox(c)
+        relink(c)
     return c

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import threading
 from functools import partial
 from typing import Any
@@ -11,7 +12,7 @@ from sqlalchemy import Engine, delete, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from dangan.core.canonical import canonical_json
-from dangan.core.errors import InvalidInputError, NotFoundError
+from dangan.core.errors import IntegrityFailure, InvalidInputError, NotFoundError
 from dangan.crypto import IntlSuite, SmSuite, hash_with, verify_signature
 from dangan.crypto.interfaces import CryptoSuite
 from dangan.db.base import Base
@@ -25,7 +26,9 @@ from dangan.ledger import (
     verify_inclusion,
     verify_proof_bundle,
 )
+from dangan.ledger.checkpoints import sign_checkpoint
 from dangan.ledger.domain import leaf_hash
+from dangan.ledger.note import SIGNATURE_TYPES, Note, sign_note
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +119,11 @@ def test_prove_bundle_checks_with_public_key_only(
     fill(sessions, ledger, 10, checkpoint_every=4)
     with sessions() as s, s.begin():
         early = ledger.prove(s, 2)  # covered by the checkpoint at 4
-        late = ledger.prove(s, 9)  # no checkpoint covers it: one is signed now
+        with pytest.raises(IntegrityFailure) as unsigned:
+            ledger.prove(s, 9)  # no signed checkpoint covers it: nothing to prove it against
+        assert unsigned.value.code == "ledger_entry_unsigned"
+        ledger.checkpoint(s)
+        late = ledger.prove(s, 9)
     assert early["tree_size"] == 4
     assert late["tree_size"] == 10
     with sessions() as s:
@@ -140,9 +147,12 @@ def test_prove_bundle_checks_with_public_key_only(
     assert check(moved, key, verify_fn=sm2)
     bad_path = {**late, "audit_path": ["00" * 32, *late["audit_path"][1:]]}
     assert check(bad_path, key, verify_fn=sm2)
-    cp = dict(late["checkpoint"])
-    cp["root"] = "11" * 32
-    assert any("signature" in p for p in check({**late, "checkpoint": cp}, key, verify_fn=sm2))
+    lines = late["checkpoint"].split("\n")
+    lines[2] = base64.b64encode(b"\x11" * 32).decode()  # another root under the same signature
+    forged_cp = "\n".join(lines)
+    assert any(
+        "signature" in p for p in check({**late, "checkpoint": forged_cp}, key, verify_fn=sm2)
+    )
 
 
 def test_intl_suite_works_too(sessions: sessionmaker[Session], intl_suite: CryptoSuite) -> None:
@@ -266,21 +276,30 @@ def test_forged_checkpoint_signature_is_reported(
     fill(sessions, ledger, 12, checkpoint_every=4)
     with sessions() as s:
         cp = next(c for c in ledger.checkpoints(s) if c.size == 8)
+        four = next(c for c in ledger.checkpoints(s) if c.size == 4)
+    # the note's signature line replaced by one over other text, with the log's own key
+    wrong = sign_note(
+        "something else\n",
+        cp.origin,
+        SIGNATURE_TYPES[ledger.suite.sign_name],
+        ledger.suite.public_key(),
+        ledger.suite.sign,
+    ).signatures
     tamper(
         sessions,
         update(LedgerCheckpoint)
         .where(LedgerCheckpoint.size == 8)
-        .values(signature=ledger.suite.sign(b"something else")),
+        .values(note=Note(cp.parsed().text, wrong).render()),
     )
     report = verify(sessions, ledger)
     assert [(p.code, p.seq_range) for p in report.problems] == [
         ("checkpoint_signature_invalid", (0, 8))
     ]
     # a checkpoint re-signed with another key fails too
-    forged = Ledger(intl_suite).suite.sign(cp.body())
+    other = sign_checkpoint(intl_suite, cp.origin, 4, four.root)
     tamper(
         sessions,
-        update(LedgerCheckpoint).where(LedgerCheckpoint.size == 4).values(signature=forged),
+        update(LedgerCheckpoint).where(LedgerCheckpoint.size == 4).values(note=other.note),
     )
     assert "checkpoint_signature_invalid" in verify(sessions, ledger).codes()
 

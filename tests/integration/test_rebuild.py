@@ -6,17 +6,18 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from dangan.access.models import RecordAccess
 from dangan.arrangement.models import PieceCounter
 from dangan.bootstrap import Container
+from dangan.core.errors import IntegrityFailure
 from dangan.instance.lifecycle import recover_instance, reset_catalogue
 from dangan.ledger import mirror
 from dangan.ledger.models import LedgerEntry
 from dangan.records.domain import IncomingFile, Submission
 from dangan.records.models import CheckReport, Record
-from dangan.records.outbox import MIRROR_BATCH
 from dangan.records.rebuild import rebuild_catalogue
 from dangan.records.services import confirm
 from tests.archive_kit import (
@@ -149,10 +150,14 @@ def test_tampered_ledger_copy_is_caught_after_rebuild(tmp_path: Path, sqlite_url
         recover_instance(c)
         for root in c.roots:  # an intruder edits entry 2 in every copy
             store = root.store
-            key = mirror.entry_key(2)
+            start, end = next(sp for sp in mirror.segments(store) if sp[0] <= 2 < sp[1])
+            key = mirror.segment_key(start, end)
             store.put(key, store.get(key).replace(b"OA-3", b"OA-9"))
         reset_catalogue(c)
-        rebuild_catalogue(c, OPERATOR)
+        # The copies no longer match the checkpoint they signed: nothing more is signed.
+        with pytest.raises(IntegrityFailure) as refused:
+            rebuild_catalogue(c, OPERATOR)
+        assert refused.value.code == "ledger_forked"
         with c.sessions() as s:
             report = c.ledger.verify(s)
         assert not report.ok
@@ -163,19 +168,20 @@ def test_tampered_ledger_copy_is_caught_after_rebuild(tmp_path: Path, sqlite_url
         c.close()
 
 
-def test_ledger_copy_lags_by_less_than_a_batch(tmp_path: Path, sqlite_url: str) -> None:
+def test_the_ledger_copy_never_lags_an_acknowledged_entry(tmp_path: Path, sqlite_url: str) -> None:
+    """An append returns only once its batch is in the storage roots: after every ingest
+    each root's copy holds the whole log and its latest checkpoint."""
     c = new_instance(tmp_path / "inst", sqlite_url)
     try:
-        for n in range(1, MIRROR_BATCH + 4):
+        for n in range(1, 6):
             ingest(c, notice(tmp_path / "in", n))
             with c.sessions() as s:
                 size = c.ledger.size(s)
+                texts = list(s.scalars(select(LedgerEntry.event).order_by(LedgerEntry.seq)))
             for root in c.roots:
-                copied = (
-                    json.loads(root.store.get(mirror.HEAD))["size"]
-                    if root.store.exists(mirror.HEAD)
-                    else 0
-                )
-                assert 0 <= size - copied < MIRROR_BATCH
+                latest = mirror.read_latest(root.store)
+                assert latest is not None
+                assert latest[0].size == size
+                assert mirror.entries(root.store)[0] == texts
     finally:
         c.close()

@@ -13,7 +13,6 @@ from dangan.crypto.sm import sm3
 from dangan.ledger.domain import (
     MemoryTree,
     TreeBuilder,
-    checkpoint_body,
     event_leaf_hash,
     leaf_hash,
     node_hash,
@@ -21,6 +20,7 @@ from dangan.ledger.domain import (
     verify_consistency,
     verify_inclusion,
 )
+from dangan.ledger.note import CheckpointText, parse_checkpoint
 
 
 def sha256(data: bytes) -> bytes:
@@ -218,11 +218,10 @@ def test_event_leaf_hash_is_over_canonical_json() -> None:
     assert event_leaf_hash(sha256, e1) == expected
 
 
-def test_checkpoint_body_is_canonical() -> None:
-    body = checkpoint_body(
-        origin="o", size=3, root=b"\x01\x02", time="t", hash_name="sm3", sign_name="sm2-sm3"
-    )
-    assert body == b'{"hash":"sm3","origin":"o","root":"0102","sign":"sm2-sm3","size":3,"time":"t"}'
+def test_checkpoint_text_is_the_c2sp_three_lines() -> None:
+    text = CheckpointText(origin="example.gov/dangan", size=3, root=b"\x01\x02").text()
+    assert text == "example.gov/dangan\n3\nAQI=\n"
+    assert parse_checkpoint(text) == CheckpointText("example.gov/dangan", 3, b"\x01\x02")
 
 
 # --- properties -------------------------------------------------------------------------

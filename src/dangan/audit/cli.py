@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -82,9 +83,25 @@ def check(
 
 
 @ledger_app.command("checkpoint")
-def checkpoint(ctx: typer.Context) -> None:
-    """签发检查点 / sign a checkpoint of the current tree."""
-    from dangan.audit.services import sign_checkpoint
+def checkpoint(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON 而非签名注记 / JSON")] = False,
+) -> None:
+    """最新检查点（C2SP 签名注记）/ the latest checkpoint, as a C2SP signed note."""
+    from dangan.audit.services import latest_checkpoint
 
     with instance(ctx, recover=False) as deps:
-        print_json(sign_checkpoint(deps, operator()).as_dict())
+        cp = latest_checkpoint(deps, operator())
+    if as_json:
+        print_json(cp.as_dict())
+    else:
+        sys.stdout.write(cp.note)
+
+
+@ledger_app.command("consistency")
+def consistency(ctx: typer.Context, old: int, new: int) -> None:
+    """一致性证明：大小 NEW 的树是否延续 OLD / proof that tree NEW extends tree OLD."""
+    from dangan.audit.services import consistency as prove_consistency
+
+    with instance(ctx, recover=False) as deps:
+        print_json(prove_consistency(deps, operator(), old, new))

@@ -4,15 +4,18 @@ console); the policy refuses everyone else, and the refusal is recorded."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from dangan.audit.ports import AuditDeps
-from dangan.ledger.store import Checkpoint
+from dangan.core.errors import NotFoundError
+from dangan.ledger import checkpoints
+from dangan.ledger.checkpoints import Checkpoint
 from dangan.ledger.verify import VerifyReport
 from dangan.policy.domain import READ_LEDGER
 from dangan.usecase import Actor, UnitOfWork, use_case
 
-__all__ = ["prove_entry", "sign_checkpoint", "verify_ledger"]
+__all__ = ["consistency", "latest_checkpoint", "prove_entry", "verify_ledger"]
 
 
 @use_case()
@@ -36,8 +39,35 @@ def prove_entry(deps: AuditDeps, actor: Actor, seq: int) -> dict[str, Any]:
 
 
 @use_case()
-def sign_checkpoint(deps: AuditDeps, actor: Actor) -> Checkpoint:
-    """Sign the current tree head (idempotent per size)."""
+def latest_checkpoint(deps: AuditDeps, actor: Actor) -> Checkpoint:
+    """The latest signed checkpoint (every batch of appends signs one), with whatever
+    cosignatures the witnesses gave; queued events are sequenced first."""
     with UnitOfWork(deps, actor) as uow:
-        uow.authorize(READ_LEDGER, event="ledger.checkpointed")
-        return deps.ledger.checkpoint(uow.session)
+        uow.authorize(READ_LEDGER, event="ledger.checkpoint_read")
+    deps.sequencer.flush()
+    with deps.sessions() as session:
+        found = checkpoints.latest(session)
+    if found is None:
+        raise NotFoundError(
+            code="no_checkpoint", zh="审计日志尚无签名检查点", en="the log has no checkpoint yet"
+        )
+    return found
+
+
+@use_case()
+def consistency(deps: AuditDeps, actor: Actor, old: int, new: int) -> dict[str, Any]:
+    """An RFC 9162 consistency proof that the tree of size `new` extends the one of size
+    `old`, with both signed checkpoints when they exist (what a holder of an old checkpoint
+    asks for)."""
+    with UnitOfWork(deps, actor) as uow:
+        uow.authorize(READ_LEDGER, event="ledger.consistency_read", old=old, new=new)
+        proof = deps.ledger.consistency_proof(uow.session, old, new)
+        old_cp = checkpoints.at_size(uow.session, old)
+        new_cp = checkpoints.at_size(uow.session, new)
+    return {
+        "old": old,
+        "new": new,
+        "proof": [base64.b64encode(p).decode("ascii") for p in proof],
+        "old_checkpoint": old_cp.note if old_cp else None,
+        "new_checkpoint": new_cp.note if new_cp else None,
+    }

@@ -13,10 +13,11 @@ from dangan.arrangement.reference import ensure_reference_data
 from dangan.bootstrap import Container, bootstrap
 from dangan.crypto import init_keys
 from dangan.db.engine import make_engine
-from dangan.ledger import mirror
+from dangan.ledger import copies
 from dangan.records.models import Record
 from dangan.records.outbox import drain_outbox
 from dangan.records.rebuild import RebuildReport, rebuild_catalogue
+from dangan.records.receipts import relink
 from dangan.schema.migrate import upgrade
 from dangan.settings import Settings, load_settings
 from dangan.usecase import Actor
@@ -52,11 +53,15 @@ def initialise(settings: Settings | None = None, *, if_needed: bool = False) -> 
 
 
 def recover_instance(c: Container | None = None) -> dict[str, Any]:
-    """Finish outbox work, then discard staged content no committed record owns."""
+    """Put back ledger entries cut from the database's end (when the copies prove them),
+    sequence queued events, bring the copies up to date, finish outbox work and receipts,
+    then discard staged content no committed record owns."""
     c = c or bootstrap()
+    with c.sessions.begin() as session:
+        restored = copies.restore_tail(session, c.ledger, [r.store for r in c.roots])
+    sequenced = c.sequencer.flush()
     drained = drain_outbox(c)
-    with c.sessions() as session:  # bring the ledger copies fully up to date
-        mirror.export(session, [r.store for r in c.roots])
+    relinked = relink(c)
     with c.sessions() as session:
         known = set(session.scalars(select(Record.id)))
     discarded = []
@@ -71,6 +76,9 @@ def recover_instance(c: Container | None = None) -> dict[str, Any]:
                 root.discard_incomplete_at(obj.root)
                 discarded.append(f"{root.store.name}:{obj.object_id or obj.root}")
     return {
+        "ledger_entries_restored": restored,
+        "ledger_events_sequenced": sequenced,
+        "receipts_completed": relinked,
         "outbox_completed": drained,
         "orphans_discarded": discarded,
         "temp_files_removed": swept,

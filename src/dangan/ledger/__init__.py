@@ -1,14 +1,13 @@
 """The append-only audit log: an RFC 6962 Merkle tree with signed checkpoints."""
 
+from dangan.ledger.bundles import verify_proof_bundle
 from dangan.ledger.domain import (
     MemoryTree,
     TreeBuilder,
-    checkpoint_body,
     leaf_hash,
     node_hash,
     verify_consistency,
     verify_inclusion,
-    verify_proof_bundle,
 )
 from dangan.ledger.models import (
     LEDGER_TABLES,
@@ -33,7 +32,6 @@ __all__ = [
     "MemoryTree",
     "TreeBuilder",
     "VerifyReport",
-    "checkpoint_body",
     "leaf_hash",
     "node_hash",
     "verify_consistency",

@@ -10,7 +10,6 @@ subtree over leaves [index * 2**level, (index + 1) * 2**level); level 0 is a lea
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -25,7 +24,7 @@ VerifyFn = Callable[[bytes, bytes, bytes], bool]
 
 LEAF_PREFIX = b"\x00"
 NODE_PREFIX = b"\x01"
-BUNDLE_VERSION = 1
+BUNDLE_VERSION = 2  # 2: the checkpoint is a C2SP signed note
 
 
 def leaf_hash(h: HashFn, data: bytes) -> bytes:
@@ -185,6 +184,21 @@ class TreeBuilder:
         self._frontier: list[tuple[int, bytes]] = []  # (level, hash), levels decreasing
         self.size = 0
 
+    @staticmethod
+    def frontier_keys(size: int) -> list[tuple[int, int]]:
+        """The (level, index) of the complete subtrees a tree of `size` leaves ends with."""
+        return [
+            (lv, (size >> lv) - 1) for lv in reversed(range(size.bit_length())) if size >> lv & 1
+        ]
+
+    @classmethod
+    def resume(cls, h: HashFn, size: int, nodes: Mapping[tuple[int, int], bytes]) -> TreeBuilder:
+        """A builder continuing a tree of `size` leaves, from its frontier's stored hashes."""
+        builder = cls(h)
+        builder._frontier = [(lv, nodes[(lv, idx)]) for lv, idx in cls.frontier_keys(size)]
+        builder.size = size
+        return builder
+
     def push(self, leaf: bytes) -> list[tuple[int, int, bytes]]:
         completed: list[tuple[int, int, bytes]] = []
         cur, level = leaf, 0
@@ -240,107 +254,3 @@ class MemoryTree:
 
     def consistency_proof(self, old: int, new: int | None = None) -> list[bytes]:
         return consistency_proof(self.h, self.get, old, self.size if new is None else new)
-
-
-def checkpoint_body(
-    *, origin: str, size: int, root: bytes, time: str, hash_name: str, sign_name: str
-) -> bytes:
-    """The exact bytes a checkpoint signature covers."""
-    return canonical_json(
-        {
-            "origin": origin,
-            "size": size,
-            "root": root.hex(),
-            "time": time,
-            "hash": hash_name,
-            "sign": sign_name,
-        }
-    )
-
-
-def _hex_list(value: Any) -> list[bytes] | None:
-    if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
-        return None
-    try:
-        return [bytes.fromhex(x) for x in value]
-    except ValueError:
-        return None
-
-
-def _hex(value: Any) -> bytes | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return bytes.fromhex(value)
-    except ValueError:
-        return None
-
-
-def _check_checkpoint(
-    cp: Mapping[str, Any], public_key: bytes, verify_fn: VerifyFn
-) -> tuple[bytes | None, list[str]]:
-    """The checkpoint's root if it is well formed, and what is wrong with it."""
-    root, signature = _hex(cp.get("root")), _hex(cp.get("signature"))
-    if root is None or signature is None or not isinstance(cp.get("size"), int):
-        return None, ["checkpoint size, root and signature are malformed"]
-    # the signature must cover exactly the fields the proof relies on
-    body = checkpoint_body(
-        origin=str(cp.get("origin")),
-        size=cp["size"],
-        root=root,
-        time=str(cp.get("time")),
-        hash_name=str(cp.get("hash")),
-        sign_name=str(cp.get("sign")),
-    )
-    if not verify_fn(public_key, body, signature):
-        return root, ["checkpoint signature does not verify with the public key"]
-    return root, []
-
-
-def _check_event(text: str, seq: int) -> list[str]:
-    try:
-        event = json.loads(text)
-    except ValueError:
-        return ["event is not valid JSON"]
-    if canonical_json(event) != text.encode("utf-8"):
-        return ["event text is not in canonical form"]
-    if not isinstance(event, dict) or event.get("seq") != seq:
-        return [f"event does not carry seq {seq}"]
-    return []
-
-
-def verify_proof_bundle(
-    bundle: Mapping[str, Any], public_key: bytes, hash_fn: HashFn, verify_fn: VerifyFn
-) -> list[str]:
-    """Check a `Ledger.prove` bundle with the trusted public key alone; [] means it holds.
-
-    `hash_fn` and `verify_fn(public_key, data, signature)` must be the algorithms the
-    verifier trusts for this log (e.g. `partial(dangan.crypto.hash_with, "sm3")`); the names
-    in the bundle are cross-checked but never pick an algorithm, so a bundle cannot
-    downgrade its own check.
-    """
-    cp = bundle.get("checkpoint")
-    seq, size = bundle.get("seq"), bundle.get("tree_size")
-    text, path = bundle.get("event"), _hex_list(bundle.get("audit_path"))
-    if not isinstance(cp, Mapping) or not isinstance(text, str) or path is None:
-        return ["bundle lacks a checkpoint, the event text or a hex audit path"]
-    if not isinstance(seq, int) or not isinstance(size, int):
-        return ["seq and tree_size must be integers"]
-
-    problems: list[str] = []
-    if bundle.get("public_key") not in (None, public_key.hex()):
-        problems.append("the bundle names a different public key than the trusted one")
-    for name in ("hash", "sign"):
-        if bundle.get(name) != cp.get(name):
-            problems.append(f"bundle {name} algorithm differs from the checkpoint's")
-    root, found = _check_checkpoint(cp, public_key, verify_fn)
-    problems += found
-    if cp.get("size") != size:
-        problems.append(f"checkpoint size {cp.get('size')} is not the proof's tree size {size}")
-    problems += _check_event(text, seq)
-    leaf = leaf_hash(hash_fn, text.encode("utf-8"))
-    if bundle.get("leaf_hash") not in (None, leaf.hex()):
-        problems.append("leaf_hash does not match the event")
-    if root is not None and not verify_inclusion(hash_fn, seq, size, leaf, path, root):
-        problems.append(f"audit path does not lead from entry {seq} to the signed root")
-    return problems

@@ -1,145 +1,175 @@
-"""A copy of the ledger in every storage root, so losing the database does not lose the trail.
+"""The ledger's copy in every storage root: the log outside the database.
 
-Entries and signed checkpoints are immutable, so exporting them is idempotent: each root keeps
-`head.json` (how many entries it holds) and the export writes what lies beyond it. The files
-live in the OCFL storage root's `extensions/dangan-ledger/` directory, which OCFL leaves to
-extensions. `restore` reads them back into an empty database; `Ledger.verify` then checks every
-leaf, node and signature as usual.
+In the OCFL storage root's `extensions/dangan-ledger/` (a directory OCFL leaves to
+extensions):
+
+- `segments/<start>-<end>.json` — one per batch: the entries [start, end) as their exact
+  event text, and the checkpoint the batch signed (its C2SP note);
+- `latest.note` — the highest checkpoint signed, cosignatures included. Signing refuses to go
+  below it or beside it (`sequencer`), so a rolled-back or forked database cannot sign over
+  what was handed out;
+- `receipts/<record id>.json` — the latest receipt given for each record, as given.
+
+A batch is acknowledged only once its segment and `latest.note` are durable in at least one
+root; a root that missed batches is brought up to date (from the database) before the next
+batch is signed. `restore` reads the longest copy back into an empty database.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
-
-from dangan.core.errors import DanganError
-from dangan.ledger.domain import TreeBuilder, leaf_hash
-from dangan.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerHead, LedgerNode
-from dangan.ledger.store import Checkpoint, Ledger, event_target
+from dangan.core.errors import DanganError, IntegrityFailure
+from dangan.ledger.note import CheckpointText, parse_checkpoint, parse_note
 from dangan.storage.interfaces import BlobStore
 
 PREFIX = "extensions/dangan-ledger"
-HEAD = f"{PREFIX}/head.json"
-BATCH = 1000
+SEGMENTS = f"{PREFIX}/segments"
+LATEST = f"{PREFIX}/latest.note"
+RECEIPTS = f"{PREFIX}/receipts"
 
 
-def entry_key(seq: int) -> str:
-    return f"{PREFIX}/entries/{seq // 1_000_000:04d}/{seq // 1000 % 1000:03d}/{seq:010d}.json"
+def segment_key(start: int, end: int) -> str:
+    return f"{SEGMENTS}/{start:012d}-{end:012d}.json"
 
 
-def checkpoint_key(size: int) -> str:
-    return f"{PREFIX}/checkpoints/{size // 1_000_000:04d}/{size:010d}.json"
+def receipt_key(record_id: str) -> str:
+    return f"{RECEIPTS}/{record_id}.json"
 
 
-def _exported(store: BlobStore) -> int:
-    try:
-        return int(json.loads(store.get(HEAD))["size"])
-    except DanganError:
-        return 0
+@dataclass(frozen=True)
+class Segment:
+    start: int
+    end: int
+    entries: list[str]
+    checkpoint: str  # the note the batch signed
+    time: str = ""  # when it was signed
+
+    def doc(self) -> bytes:
+        body = {"start": self.start, "end": self.end, "entries": self.entries}
+        extra = {"checkpoint": self.checkpoint, "time": self.time}
+        return json.dumps({**body, **extra}, ensure_ascii=False).encode()
+
+    @classmethod
+    def parse(cls, data: bytes) -> Segment:
+        doc = json.loads(data)
+        seg = cls(
+            int(doc["start"]),
+            int(doc["end"]),
+            list(doc["entries"]),
+            str(doc["checkpoint"]),
+            str(doc.get("time", "")),
+        )
+        if seg.end - seg.start != len(seg.entries):
+            raise ValueError("segment length")
+        return seg
 
 
-def _checkpoint_doc(cp: LedgerCheckpoint) -> bytes:
-    """The checkpoint as `Ledger.prove` shows it, in sorted keys (stable bytes)."""
-    return json.dumps(Checkpoint.of(cp).as_dict(), sort_keys=True).encode()
+def copy_failed(problems: list[str]) -> IntegrityFailure:
+    return IntegrityFailure(
+        code="ledger_copy_unavailable",
+        zh="审计账本无法写入任何存储根的副本，已停止签发：" + "；".join(problems),
+        en="the ledger could not be copied to any storage root; nothing more is signed: "
+        + "; ".join(problems),
+    )
 
 
-def export(session: Session, stores: Sequence[BlobStore], min_batch: int = 1) -> int:
-    """Write entries and the newest checkpoint beyond each store's head; returns entries written.
-
-    With `min_batch` > 1 a store is only brought up to date once that many entries wait, so
-    the durable writes are shared by several appends; the copy then lags the database by fewer
-    than `min_batch` entries (it exists for the loss of the database, which is the truth).
-    """
-    written = 0
-    size = session.scalar(select(LedgerHead.size)) or 0
+def write_batch(stores: Sequence[BlobStore], segment: Segment, latest_note: str) -> list[str]:
+    """Put the segment, then the latest checkpoint, durably on every store; the names of the
+    stores that took both. Raises if none did (the batch is then not acknowledged)."""
+    done, problems = [], []
     for store in stores:
-        start = _exported(store)
-        if size - start < min_batch:
-            continue
-        last = start
-        while True:
-            rows = session.execute(
-                select(LedgerEntry.seq, LedgerEntry.event)
-                .where(LedgerEntry.seq >= last)
-                .order_by(LedgerEntry.seq)
-                .limit(BATCH)
-            ).all()
-            for seq, event in rows:
-                store.put(entry_key(seq), event.encode("utf-8"))
-            written += len(rows)
-            if len(rows) < BATCH:
-                last += len(rows)
-                break
-            last = rows[-1][0] + 1
-        if last == start:
-            continue
-        # The newest checkpoint within the copy signs it all; one per receipt would be noise.
-        cp = session.scalars(
-            select(LedgerCheckpoint)
-            .where(LedgerCheckpoint.size <= last)
-            .order_by(LedgerCheckpoint.size.desc())
-            .limit(1)
-        ).one_or_none()
-        if cp is not None:
-            store.put(checkpoint_key(cp.size), _checkpoint_doc(cp))
-        store.put(HEAD, json.dumps({"size": last}).encode())  # last: entries before it exist
-    return written
+        try:
+            store.put(segment_key(segment.start, segment.end), segment.doc())
+            store.put(LATEST, latest_note.encode("utf-8"))
+            done.append(store.name)
+        except (OSError, DanganError) as exc:
+            problems.append(f"{store.name}: {exc}")
+    if not done:
+        raise copy_failed(problems)
+    return done
 
 
-def restore(session: Session, ledger: Ledger, store: BlobStore) -> int:
-    """Fill EMPTY ledger tables from `store`'s copy; returns the number of entries."""
-    size = _exported(store)
-    builder = TreeBuilder(ledger.suite.hash)
-    for seq in range(size):
-        data = store.get(entry_key(seq))
-        event: dict[str, Any] = json.loads(data)
-        digest = leaf_hash(ledger.suite.hash, data)
-        session.execute(
-            insert(LedgerEntry),
-            [
-                {
-                    "seq": seq,
-                    "event": data.decode("utf-8"),
-                    "leaf_hash": digest,
-                    "target": event_target(event),
-                    "created_at": datetime.fromisoformat(str(event["at"]).replace("Z", "+00:00")),
-                }
-            ],
-        )
-        nodes = [
-            {"level": lv, "idx": idx, "hash": h, "seq": seq} for lv, idx, h in builder.push(digest)
-        ]
-        if nodes:
-            session.execute(insert(LedgerNode), nodes)
-    session.execute(insert(LedgerHead), [{"id": 1, "size": size}])
-    for key in store.list(f"{PREFIX}/checkpoints"):
-        doc = json.loads(store.get(key))
-        if doc["size"] > size:
-            continue
-        session.execute(
-            insert(LedgerCheckpoint),
-            [
-                {
-                    "size": doc["size"],
-                    "origin": doc["origin"],
-                    "root": bytes.fromhex(doc["root"]),
-                    "time": doc["time"],
-                    "hash_alg": doc["hash"],
-                    "sign_alg": doc["sign"],
-                    "signature": bytes.fromhex(doc["signature"]),
-                }
-            ],
-        )
+def read_latest(store: BlobStore) -> tuple[CheckpointText, str] | None:
+    """The highest checkpoint this copy holds (parsed text, whole note), if any."""
+    try:
+        note = store.get(LATEST).decode("utf-8")
+    except DanganError:
+        return None
+    return parse_checkpoint(parse_note(note).text), note
+
+
+def segments(store: BlobStore) -> list[tuple[int, int]]:
+    """(start, end) of every segment the copy holds, in order."""
+    found = []
+    for key in store.list(SEGMENTS):
+        name = key.rsplit("/", 1)[-1].removesuffix(".json")
+        start, _, end = name.partition("-")
+        if start.isdigit() and end.isdigit():
+            found.append((int(start), int(end)))
+    return sorted(found)
+
+
+def read_segment(store: BlobStore, start: int, end: int) -> Segment:
+    return Segment.parse(store.get(segment_key(start, end)))
+
+
+def contiguous_size(spans: Iterable[tuple[int, int]]) -> int:
+    """How many entries from 0 the spans cover without a gap."""
+    size = 0
+    for start, end in sorted(spans):
+        if start > size:
+            break
+        size = max(size, end)
     return size
+
+
+def entries(store: BlobStore) -> tuple[list[str], list[tuple[str, str]]]:
+    """Every entry of the copy from 0 with no gap, and the checkpoints (note, time) of its
+    segments."""
+    texts: list[str] = []
+    notes: list[tuple[str, str]] = []
+    for start, end in segments(store):
+        if start != len(texts):
+            if start < len(texts):
+                continue  # an overlap repeats what is there; the comparison shows any change
+            break
+        seg = read_segment(store, start, end)
+        texts += seg.entries
+        notes.append((seg.checkpoint, seg.time))
+    return texts, notes
+
+
+def put_receipt(stores: Sequence[BlobStore], record_id: str, receipt: dict[str, Any]) -> int:
+    """Keep the receipt as given in every store; returns how many took it."""
+    data = json.dumps(receipt, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    done = 0
+    for store in stores:
+        try:
+            store.put(receipt_key(record_id), data)
+            done += 1
+        except (OSError, DanganError):
+            continue
+    return done
+
+
+def receipts(store: BlobStore) -> dict[str, dict[str, Any]]:
+    """The receipts kept in this copy, by record id."""
+    out = {}
+    for key in store.list(RECEIPTS):
+        record_id = key.rsplit("/", 1)[-1].removesuffix(".json")
+        try:
+            out[record_id] = json.loads(store.get(key))
+        except (DanganError, ValueError):
+            continue
+    return out
 
 
 def best_copy(stores: Sequence[BlobStore]) -> BlobStore | None:
     """The store holding the longest copy (copies only ever grow)."""
-    sized = [(s, _exported(s)) for s in stores]
+    sized = [(s, contiguous_size(segments(s))) for s in stores]
     sized = [(s, n) for s, n in sized if n > 0]
     return max(sized, key=lambda p: p[1])[0] if sized else None

@@ -36,6 +36,9 @@ class LedgerEntry(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # Copied out of the event for look-ups (a record's history); the event text stays the truth.
     target: Mapped[str | None] = mapped_column(String(200), index=True)
+    # The queued event it was sequenced from (`ledger_pending.id`), so the unit of work that
+    # queued it, in whatever process, finds its position. Not part of the hashed bytes.
+    pending_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
 
 
 class LedgerNode(Base):
@@ -67,8 +70,25 @@ class LedgerHead(Base):
     size: Mapped[int] = mapped_column(BigInteger)
 
 
+class LedgerPending(Base):
+    """An event committed with its use case's effect, waiting to be sequenced into the tree.
+
+    The sequencer (`dangan.ledger.sequencer`) takes these in batches, gives each its position,
+    signs one checkpoint per batch and deletes them, in one transaction.
+    """
+
+    __tablename__ = "ledger_pending"
+    # Never reuse an id (SQLite would reuse a deleted highest rowid): entries keep it.
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012 - SQLAlchemy's form
+
+    id: Mapped[int] = mapped_column(Seq, primary_key=True, autoincrement=True)
+    event: Mapped[str] = mapped_column(Text)  # canonical JSON, without its seq
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class LedgerCheckpoint(Base):
-    """A signed tree head; the signature covers `domain.checkpoint_body` of these fields."""
+    """A signed tree head. `note` is the C2SP signed note (log signature and any witness
+    cosignatures); `signature` is the log's signature over the note text."""
 
     __tablename__ = "ledger_checkpoints"
 
@@ -78,11 +98,12 @@ class LedgerCheckpoint(Base):
     time: Mapped[str] = mapped_column(String(40))
     hash_alg: Mapped[str] = mapped_column(String(20))
     sign_alg: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
     signature: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 LEDGER_TABLE_NAMES = frozenset(
-    {"ledger_entries", "ledger_nodes", "ledger_head", "ledger_checkpoints"}
+    {"ledger_entries", "ledger_nodes", "ledger_head", "ledger_checkpoints", "ledger_pending"}
 )
 # for create_all(tables=...) in tests and tools; Alembic owns the real schema
 LEDGER_TABLES: list[Table] = [Base.metadata.tables[name] for name in sorted(LEDGER_TABLE_NAMES)]

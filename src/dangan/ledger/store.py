@@ -8,9 +8,8 @@ seqs are contiguous and unique across threads and processes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Select, insert, select, tuple_, update
@@ -18,41 +17,30 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from dangan.core.canonical import canonical_json
-from dangan.core.clock import iso, utcnow
-from dangan.core.errors import (
-    IntegrityFailure,
-    InvalidInputError,
-    NotFoundError,
-    Problem,
-    invalid,
-)
+from dangan.core.clock import utcnow
+from dangan.core.errors import IntegrityFailure, InvalidInputError, NotFoundError, invalid
 from dangan.crypto.interfaces import CryptoSuite
 from dangan.db.locking import for_update
+from dangan.ledger import checkpoints
+from dangan.ledger.bundles import verify_proof_bundle
+from dangan.ledger.checkpoints import Checkpoint
 from dangan.ledger.domain import (
     BUNDLE_VERSION,
     NodeGetter,
-    checkpoint_body,
+    TreeBuilder,
     consistency_proof,
     inclusion_path,
     leaf_hash,
-    node_hash,
     tree_root,
-    verify_proof_bundle,
 )
-from dangan.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerHead, LedgerNode
+from dangan.ledger.events import event_target, validated
+from dangan.ledger.models import LedgerEntry, LedgerHead, LedgerNode, LedgerPending
 
 if TYPE_CHECKING:
     from dangan.ledger.verify import VerifyReport
 
-__all__ = [
-    "AppendResult",
-    "Checkpoint",
-    "Ledger",
-    "verify_proof_bundle",
-]
+__all__ = ["AppendResult", "Checkpoint", "Ledger", "verify_proof_bundle"]
 
-REQUIRED_KEYS = ("type", "actor", "at")
-OPTIONAL_KEYS = ("target", "outcome", "details")
 _HEAD_ID = 1
 _T = TypeVar("_T")
 
@@ -64,60 +52,21 @@ class AppendResult:
 
 
 @dataclass(frozen=True)
-class Checkpoint:
-    origin: str
+class Batch:
+    """Entries just appended in one transaction, and the root of the tree they end."""
+
+    results: list[AppendResult]
     size: int
     root: bytes
-    time: str
-    hash_alg: str
-    sign_alg: str
-    signature: bytes
-
-    def body(self) -> bytes:
-        return checkpoint_body(
-            origin=self.origin,
-            size=self.size,
-            root=self.root,
-            time=self.time,
-            hash_name=self.hash_alg,
-            sign_name=self.sign_alg,
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "origin": self.origin,
-            "size": self.size,
-            "root": self.root.hex(),
-            "time": self.time,
-            "hash": self.hash_alg,
-            "sign": self.sign_alg,
-            "signature": self.signature.hex(),
-        }
-
-    @classmethod
-    def of(cls, row: LedgerCheckpoint) -> Checkpoint:
-        return cls(
-            origin=row.origin,
-            size=row.size,
-            root=bytes(row.root),
-            time=row.time,
-            hash_alg=row.hash_alg,
-            sign_alg=row.sign_alg,
-            signature=bytes(row.signature),
-        )
-
-
-def event_target(event: Mapping[str, Any]) -> str | None:
-    target = event.get("target")
-    return str(target)[:200] if target not in (None, "") else None
-
-
-def _trailing_ones(n: int) -> int:
-    return ((n ^ (n + 1)).bit_length()) - 1
 
 
 class Ledger:
-    """The append-only audit log of one instance, signed with its crypto suite."""
+    """The append-only audit log of one instance, signed with its crypto suite.
+
+    Use cases queue their events (`enqueue`, in their own transaction, with their effect);
+    the sequencer appends queued and direct events in batches (`append_batch`) and signs one
+    checkpoint per batch. Every method works in the caller's transaction and never commits.
+    """
 
     def __init__(self, suite: CryptoSuite, origin: str = "dangan") -> None:
         self.suite = suite
@@ -127,74 +76,73 @@ class Ledger:
 
     # --- writing ------------------------------------------------------------------------
 
-    def append(self, session: Session, event: Mapping[str, Any]) -> AppendResult:
-        """Add one event as the next leaf; the caller's transaction commits it."""
-        clean = self._validated(event)
-        seq = self._lock_head(session)
-        clean["seq"] = seq  # hashed with the event, so a moved entry no longer fits its place
-        data = canonical_json(clean)
-        digest = leaf_hash(self._h, data)
+    def enqueue(self, session: Session, event: Mapping[str, Any]) -> int:
+        """Queue an event with the caller's effect; returns its queue id."""
+        data = canonical_json(validated(event)).decode("utf-8")
+        row = LedgerPending(event=data, created_at=utcnow())
+        session.add(row)
+        session.flush()
+        return int(row.id)
 
-        # the subtrees this leaf completes: one per trailing 1 bit of seq
-        depth = _trailing_ones(seq)
-        siblings = self._fetch(session, [(lv, (seq >> lv) - 1) for lv in range(depth)])
-        nodes: list[dict[str, Any]] = []
-        cur = digest
-        for lv in range(depth):
-            cur = node_hash(self._h, siblings[(lv, (seq >> lv) - 1)], cur)
-            nodes.append({"level": lv + 1, "idx": seq >> (lv + 1), "hash": cur, "seq": seq})
-
-        session.execute(
-            insert(LedgerEntry),
-            [
+    def append_batch(
+        self, session: Session, events: Sequence[tuple[Mapping[str, Any], int | None]]
+    ) -> Batch:
+        """Append events (each with the queue id it came from, if any) as the next leaves;
+        the head stays locked until the caller commits."""
+        size = self._lock_head(session)
+        frontier = self._fetch(session, TreeBuilder.frontier_keys(size))
+        builder = TreeBuilder.resume(self._h, size, frontier)
+        entries, nodes, results = [], [], []
+        now = utcnow()
+        for event, pending_id in events:
+            clean = validated(event)
+            seq = builder.size
+            clean["seq"] = seq  # hashed with the event: a moved entry no longer fits its place
+            data = canonical_json(clean)
+            digest = leaf_hash(self._h, data)
+            entries.append(
                 {
                     "seq": seq,
                     "event": data.decode("utf-8"),
                     "leaf_hash": digest,
-                    "created_at": utcnow(),
+                    "created_at": now,
                     "target": event_target(clean),
+                    "pending_id": pending_id,
                 }
-            ],
-        )
+            )
+            nodes += [
+                {"level": lv, "idx": idx, "hash": h, "seq": seq}
+                for lv, idx, h in builder.push(digest)
+            ]
+            results.append(AppendResult(seq, digest))
+        if entries:
+            session.execute(insert(LedgerEntry), entries)
         if nodes:
             session.execute(insert(LedgerNode), nodes)
-        session.execute(update(LedgerHead).where(LedgerHead.id == _HEAD_ID).values(size=seq + 1))
-        return AppendResult(seq=seq, leaf_hash=digest)
+        session.execute(
+            update(LedgerHead).where(LedgerHead.id == _HEAD_ID).values(size=builder.size)
+        )
+        return Batch(results, builder.size, builder.root())
+
+    def append(self, session: Session, event: Mapping[str, Any]) -> AppendResult:
+        """One event, in the caller's transaction, with no checkpoint and no copy: for tools
+        and tests. Use cases go through the unit of work and the sequencer."""
+        return self.append_batch(session, [(event, None)]).results[0]
 
     def checkpoint(self, session: Session) -> Checkpoint:
-        """Sign the current tree head and store it (idempotent per size); caller commits."""
+        """Sign the current tree head if no checkpoint of its size exists (for tools and
+        tests; the sequencer signs one per batch, after checking the copies)."""
         size = self._lock_head(session)
-        existing = session.execute(
-            select(LedgerCheckpoint).where(LedgerCheckpoint.size == size)
-        ).scalar_one_or_none()
-        if existing is not None:
-            return Checkpoint.of(existing)
-        root = self.root(session, size)
-        unsigned = Checkpoint(
-            origin=self.origin,
-            size=size,
-            root=root,
-            time=iso(utcnow()),
-            hash_alg=self.suite.hash_name,
-            sign_alg=self.suite.sign_name,
-            signature=b"",
-        )
-        cp = Checkpoint(**{**unsigned.__dict__, "signature": self.suite.sign(unsigned.body())})
-        session.execute(
-            insert(LedgerCheckpoint),
-            [
-                {
-                    "size": cp.size,
-                    "origin": cp.origin,
-                    "root": cp.root,
-                    "time": cp.time,
-                    "hash_alg": cp.hash_alg,
-                    "sign_alg": cp.sign_alg,
-                    "signature": cp.signature,
-                }
-            ],
-        )
+        found = checkpoints.at_size(session, size)
+        if found is not None:
+            return found
+        cp = checkpoints.sign_checkpoint(self.suite, self.origin, size, self.root(session, size))
+        checkpoints.store(session, cp)
         return cp
+
+    def lock_head(self, session: Session) -> int:
+        """Lock the head row for this transaction (creating it on first use); the size."""
+        return self._lock_head(session)
 
     # --- reading and proving ------------------------------------------------------------
 
@@ -215,34 +163,34 @@ class Ledger:
         return self._evaluate(session, lambda get: inclusion_path(self._h, get, seq, n))
 
     def consistency_proof(self, session: Session, old: int, new: int | None = None) -> list[bytes]:
+        """RFC 9162 §2.1.4 from size `old` to `new` (empty when `old` is 0 or equals `new`)."""
         n = self._checked_size(session, new)
-        if not 1 <= old <= n:
-            raise self._out_of_range("old", f"{old} ∉ [1, {n}]")
+        if not 0 <= old <= n:
+            raise self._out_of_range("old", f"{old} ∉ [0, {n}]")
+        if old in (0, n):
+            return []
         return self._evaluate(session, lambda get: consistency_proof(self._h, get, old, n))
 
     def checkpoints(self, session: Session) -> list[Checkpoint]:
-        rows = session.execute(select(LedgerCheckpoint).order_by(LedgerCheckpoint.size))
-        return [Checkpoint.of(r) for r in rows.scalars()]
+        return checkpoints.every(session)
 
     def prove(self, session: Session, seq: int) -> dict[str, Any]:
-        """A bundle an outside party checks with `verify_proof_bundle` and our public key.
-
-        Uses the smallest stored checkpoint that covers `seq`; if none does, signs one at
-        the current size (the caller commits it).
-        """
+        """A bundle an outside party checks with `verify_proof_bundle` and our public key,
+        against the smallest stored checkpoint that covers `seq` (every batch of appends
+        signs one, so there is always one)."""
         if not 0 <= seq < self.size(session):
             raise NotFoundError(
                 code="ledger_entry_not_found",
                 zh=f"审计日志中没有序号为 {seq} 的记录",
                 en=f"the audit log has no entry {seq}",
             )
-        row = session.execute(
-            select(LedgerCheckpoint)
-            .where(LedgerCheckpoint.size > seq)
-            .order_by(LedgerCheckpoint.size)
-            .limit(1)
-        ).scalar_one_or_none()
-        cp = Checkpoint.of(row) if row is not None else self.checkpoint(session)
+        cp = checkpoints.covering(session, seq)
+        if cp is None:
+            raise IntegrityFailure(
+                code="ledger_entry_unsigned",
+                zh=f"没有已签名的检查点包含审计记录 {seq}",
+                en=f"no signed checkpoint covers audit entry {seq}",
+            )
         entry = session.execute(
             select(LedgerEntry.event, LedgerEntry.leaf_hash).where(LedgerEntry.seq == seq)
         ).one_or_none()
@@ -257,7 +205,7 @@ class Ledger:
             "leaf_hash": bytes(entry.leaf_hash).hex(),
             "tree_size": cp.size,
             "audit_path": [p.hex() for p in path],
-            "checkpoint": cp.as_dict(),
+            "checkpoint": cp.note,
             "hash": cp.hash_alg,
             "sign": cp.sign_alg,
             "public_key": self.suite.public_key().hex(),
@@ -276,45 +224,6 @@ class Ledger:
         return verify_log(self, session, batch)
 
     # --- internals ----------------------------------------------------------------------
-
-    def _validated(self, event: Mapping[str, Any]) -> dict[str, Any]:
-        if not isinstance(event, Mapping):
-            raise invalid("event", "not_an_object", "事件必须是对象", "the event must be an object")
-        problems: list[Problem] = []
-        clean: dict[str, Any] = {}
-        for key in REQUIRED_KEYS:
-            if key not in event or event[key] in (None, ""):
-                problems.append(Problem(key, "required", f"缺少必填项 {key}", f"{key} is required"))
-        for key, raw in event.items():
-            if key not in REQUIRED_KEYS and key not in OPTIONAL_KEYS:
-                problems.append(
-                    Problem(
-                        str(key),
-                        "unknown_field",
-                        f"审计事件不接受字段 {key}（seq 由日志分配）",
-                        f"audit events take no field {key} (seq is assigned by the log)",
-                    )
-                )
-                continue
-            value = iso(raw) if key == "at" and isinstance(raw, datetime) else raw
-            if (
-                key in ("type", "actor", "at")
-                and value not in (None, "")
-                and not isinstance(value, str)
-            ):
-                problems.append(
-                    Problem(key, "not_a_string", f"{key} 必须是字符串", f"{key} must be a string")
-                )
-            clean[key] = value
-        try:
-            canonical_json(clean)
-        except (TypeError, ValueError) as exc:
-            problems.append(
-                Problem("details", "not_canonical", f"无法规范化为 JSON：{exc}", str(exc))
-            )
-        if problems:
-            raise InvalidInputError.of(problems)
-        return clean
 
     def _lock_head(self, session: Session) -> int:
         """Lock the head row (creating it on first use) and return the tree size."""

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from dangan.core.canonical import canonical_json
 from dangan.core.errors import IntegrityFailure
+from dangan.ledger.checkpoints import signed_by
 from dangan.ledger.domain import TreeBuilder, leaf_hash, verify_consistency
 from dangan.ledger.models import LedgerEntry, LedgerNode
 from dangan.ledger.store import Ledger
@@ -234,9 +235,7 @@ class _Verifier:
             cp = self.checkpoints[self.next_cp]
             self.next_cp += 1
             self.report.checkpoints_checked += 1
-            signed = self.ledger.suite.verify(
-                cp.body(), cp.signature, public_key=self.ledger.suite.public_key()
-            )
+            signed = signed_by(self.ledger.suite, cp)
             if not signed:
                 self.add(
                     "checkpoint_signature_invalid",

@@ -50,6 +50,7 @@ from dangan.records.receipts import Receipt, issue_receipt, stored_receipt
 from dangan.records.receiving import check_file_list, measure_file
 from dangan.records.staging import stage_content
 from dangan.usecase import Actor, UnitOfWork, authorize, use_case
+from dangan.usecase.uow import Recorded
 
 ARCHIVED, QUEUED = "record.archived", "record.queued"
 
@@ -85,8 +86,9 @@ def archive_submission(deps: RecordsDeps, actor: Actor, sub: Submission) -> Rece
             return earlier
         prep = _prepare(deps, sub, metadata, facts)
         with UnitOfWork(deps, actor) as uow:
-            receipt = _commit(uow, deps, sub, prep)
-            uow.after_commit(lambda: drain_outbox(deps, record_id=record_id))
+            placed = _commit(uow, deps, sub, prep)
+        receipt = issue_receipt(deps, record_id, placed.seq)
+    drain_outbox(deps, record_id=record_id)
     return receipt
 
 
@@ -185,7 +187,7 @@ def _no_floats(value: Any) -> Any:
 # --- the transaction -----------------------------------------------------------------------
 
 
-def _commit(uow: UnitOfWork, deps: RecordsDeps, sub: Submission, prep: Prepared) -> Receipt:
+def _commit(uow: UnitOfWork, deps: RecordsDeps, sub: Submission, prep: Prepared) -> Recorded:
     session, at = uow.session, uow.at
     code = piece = None
     if prep.placement is not None:
@@ -208,7 +210,7 @@ def _commit(uow: UnitOfWork, deps: RecordsDeps, sub: Submission, prep: Prepared)
             created_at=at,
         )
     )
-    appended = uow.record(
+    return uow.record(
         ARCHIVED if code else QUEUED,
         target=rec.id,
         archival_code=code,
@@ -216,8 +218,6 @@ def _commit(uow: UnitOfWork, deps: RecordsDeps, sub: Submission, prep: Prepared)
         files=[{"name": f.name, "sm3": f.sm3} for f in prep.files],
         package_signature=signature["value"],
     )
-    rec.ledger_seq = appended.seq
-    return issue_receipt(session, rec, deps.ledger)
 
 
 def _description(

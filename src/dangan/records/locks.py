@@ -10,14 +10,13 @@ On PostgreSQL the lock is a session advisory lock, so it holds across app server
 
 from __future__ import annotations
 
-import fcntl
-import os
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
+
+from dangan.db.locking import named_lock
 
 
 def _advisory_key(record_id: str) -> int:
@@ -25,26 +24,7 @@ def _advisory_key(record_id: str) -> int:
     return int.from_bytes(uuid.UUID(record_id).bytes[:8], "big", signed=True)
 
 
-@contextmanager
-def source_lock(engine: Engine, data_dir: Path, record_id: str) -> Iterator[None]:
-    if engine.dialect.name == "postgresql":
-        with engine.connect() as conn:
-            key = _advisory_key(record_id)
-            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
-            try:
-                yield
-            finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-                conn.commit()
-        return
-    locks = data_dir / "locks"
-    locks.mkdir(exist_ok=True)
-    # Striped: a fixed set of lock files, so none ever has to be deleted (which would race).
+def source_lock(engine: Engine, data_dir: Path, record_id: str) -> AbstractContextManager[None]:
+    # Striped on SQLite: a fixed set of lock files, so none ever has to be deleted (a race).
     stripe = uuid.UUID(record_id).bytes[0]
-    fd = os.open(locks / f"source-{stripe:02x}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+    return named_lock(engine, data_dir, f"source-{stripe:02x}", _advisory_key(record_id))

@@ -17,16 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dangan.core.clock import utcnow
-from dangan.ledger import mirror
 from dangan.records.models import OutboxItem, Record, RecordText, RecordVersion
 from dangan.records.ports import RecordsDeps
 from dangan.records.staging import logical_path
 from dangan.search.interfaces import IndexFields
 from dangan.storage.domain import FileDigests
 from dangan.storage.package_xml import FileInfo, render_package_xml
-
-# Ledger entries are copied to the storage roots in batches (see ledger.mirror.export).
-MIRROR_BATCH = 16
 
 
 def _write_package(c: RecordsDeps, item: OutboxItem) -> None:
@@ -132,6 +128,4 @@ def drain_outbox(c: RecordsDeps, record_id: str | None = None, limit: int | None
                     row.last_error = repr(exc)[:2000]
             raise
         done += len(group)
-    with c.sessions() as session:
-        mirror.export(session, [r.store for r in c.roots], min_batch=MIRROR_BATCH)
     return done

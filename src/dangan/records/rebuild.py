@@ -25,8 +25,7 @@ from dangan.arrangement.reference import ensure_reference_data
 from dangan.content import extract_text, identify
 from dangan.core.errors import DanganError, IntegrityFailure
 from dangan.crypto import verify_signature
-from dangan.ledger import mirror
-from dangan.ledger.models import LedgerEntry
+from dangan.ledger import copies, mirror
 from dangan.metadata.values import display_value
 from dangan.records.domain import package_manifest
 from dangan.records.models import (
@@ -39,8 +38,10 @@ from dangan.records.models import (
 )
 from dangan.records.outbox import index_fields
 from dangan.records.ports import RecordsDeps
+from dangan.records.receipts import latest_placing
 from dangan.records.staging import logical_path
 from dangan.storage import OcflStorageRoot
+from dangan.storage.interfaces import BlobStore
 from dangan.usecase import Actor, UnitOfWork
 
 
@@ -186,32 +187,32 @@ def rebuild_catalogue(
         if progress:
             progress(n, len(ids))
     _rebuild_counters(c)
-    copy = mirror.best_copy([r.store for r in c.roots])
+    stores = [r.store for r in c.roots]
+    copy = mirror.best_copy(stores)
     if copy is not None:
         with c.sessions.begin() as session:
-            report.ledger_entries = mirror.restore(session, c.ledger, copy)
-            _relink_ledger(session)
-    with UnitOfWork(c, actor) as uow:
+            report.ledger_entries = copies.restore(session, c.ledger, copy)
+            _relink(session, [copy, *stores])
+    with UnitOfWork(c, actor) as uow:  # its event extends the restored log, checked by guard
         uow.record(
             "catalogue.rebuilt",
             target="catalogue",
             records=report.records,
             skipped=len(report.skipped),
         )
-        c.ledger.checkpoint(uow.session)
-        mirror.export(uow.session, [r.store for r in c.roots])
     return report
 
 
-def _relink_ledger(session: Session) -> None:
-    """Point each record at its latest archiving event, as before the loss."""
-    latest: dict[str, int] = {}
-    for seq, event in session.execute(select(LedgerEntry.seq, LedgerEntry.event)):
-        data = json.loads(event)
-        if str(data.get("type", "")).startswith("record.") and data.get("target"):
-            latest[data["target"]] = max(seq, latest.get(data["target"], -1))
+def _relink(session: Session, stores: list[BlobStore]) -> None:
+    """Point each record at its latest placing event and give it back its receipt as first
+    given (kept in the storage copies), as before the loss."""
+    given: dict[str, dict[str, Any]] = {}
+    for store in reversed(stores):  # the first store (the longest copy) wins
+        given.update(mirror.receipts(store))
     for rec in session.scalars(select(Record)):
-        rec.ledger_seq = latest.get(rec.id)
+        rec.ledger_seq = latest_placing(session, rec.id)
+        if rec.id in given:
+            rec.receipt_json = json.dumps(given[rec.id], ensure_ascii=False)
 
 
 def _extract(c: RecordsDeps, rec: Record) -> str:

@@ -91,7 +91,7 @@ def confirm(
             uow.at,
             reason or "整理确认 classification confirmed",
         )
-        appended = uow.record(
+        placed = uow.record(
             ARCHIVED,
             target=rec.id,
             archival_code=code,
@@ -99,11 +99,10 @@ def confirm(
             reason=reason,
             package_signature=signature["value"],
         )
-        rec.ledger_seq = appended.seq
         link_access(uow.session, rec.id, rec.fonds_code, description["metadata"], org_code)
-        receipt = issue_receipt(uow.session, rec, deps.ledger)
         record_id = rec.id
-        uow.after_commit(lambda: drain_outbox(deps, record_id=record_id))
+    receipt = issue_receipt(deps, record_id, placed.seq)
+    drain_outbox(deps, record_id=record_id)
     return receipt
 
 

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from dangan.ledger.sequencer import Sequencer
 from dangan.ledger.store import Ledger
 
 
@@ -17,3 +18,6 @@ class Deps(Protocol):
 
     @property
     def ledger(self) -> Ledger: ...
+
+    @property
+    def sequencer(self) -> Sequencer: ...

@@ -7,9 +7,13 @@ must follow the commit.
         uow.record("access.user_created", target="user:7", username="zhang")
         uow.after_commit(lambda: drain_outbox(deps, record_id))
 
-- The effect and its ledger event commit together, or neither does. A unit of work that
-  wrote anything but recorded no event refuses to commit (`UnrecordedEffectError`): no effect
-  without its event.
+- The effect and its ledger event commit together, or neither does: the event is queued in
+  the same transaction (`Ledger.enqueue`) and the sequencer gives it its position in the next
+  batch, which `__exit__` waits for — so when the unit of work returns, its events are in the
+  tree, signed and copied to storage (`Recorded.seq` says where). A unit of work whose only
+  effect is its events hands them straight to the sequencer, with no transaction of its own.
+  A unit of work that wrote anything but recorded no event refuses to commit
+  (`UnrecordedEffectError`): no effect without its event.
 - `refuse(error, event, …)` (and `authorize`, which uses it) arranges for a refusal to be
   recorded with outcome "denied" — after the transaction has rolled back, in one of its own —
   and returns the error to raise. Input that breaks a rule is simply raised: nothing is
@@ -40,7 +44,7 @@ from dangan.core.clock import utcnow
 from dangan.core.errors import DanganError, PermissionDeniedError, UnrecordedEffectError
 from dangan.ledger.events import audit_event
 from dangan.ledger.models import LEDGER_TABLE_NAMES
-from dangan.ledger.store import AppendResult
+from dangan.ledger.sequencer import Sequenced
 from dangan.policy.decision import Decision, RecordAccessAttrs, decide
 from dangan.usecase.actor import Actor
 from dangan.usecase.ports import Deps
@@ -54,12 +58,31 @@ def _effects(session: Session) -> bool:
     return any(getattr(obj, "__tablename__", None) not in LEDGER_TABLE_NAMES for obj in changed)
 
 
+class Recorded:
+    """An event recorded by a unit of work; where it landed once the unit has returned."""
+
+    def __init__(self, event: dict[str, Any]) -> None:
+        self.event = event
+        self._at: Sequenced | None = None
+
+    @property
+    def seq(self) -> int:
+        return self.sequenced.seq
+
+    @property
+    def sequenced(self) -> Sequenced:
+        if self._at is None:
+            raise RuntimeError("the event is sequenced when its unit of work has returned")
+        return self._at
+
+
 class UnitOfWork:
     def __init__(self, deps: Deps, actor: Actor, *, at: datetime | None = None) -> None:
         self.deps = deps
         self.actor = actor
         self.at = at or utcnow()
         self.events: list[str] = []
+        self._recorded: list[Recorded] = []
         self._after: list[Callable[[], object]] = []
         self._refusal: dict[str, Any] | None = None
         self._keep: BaseException | None = None  # raised after a commit (see `fail`)
@@ -97,18 +120,31 @@ class UnitOfWork:
             )
             tx.__exit__(UnrecordedEffectError, missing, None)
             raise missing
-        if exc is not None and exc is self._keep:
-            tx.__exit__(None, None, None)  # keep what was done, the failure's event included
+        if exc is not None and exc is not self._keep:
+            tx.__exit__(exc_type, exc, tb)  # rolls back
             self._session = None
-            return
-        tx.__exit__(exc_type, exc, tb)  # commits, or rolls back on an exception
-        self._session = None
-        if exc_type is not None:
             if self._refusal is not None:
                 record_refusal(self.deps, self._refusal)
             return
-        for work in self._after:
-            work()
+        self._commit(tx)
+        if exc is None:
+            for work in self._after:
+                work()
+
+    def _commit(self, tx: AbstractContextManager[Session]) -> None:
+        """Commit the effect with its queued events and wait for their batch — or, with no
+        effect but the events, hand them to the sequencer directly."""
+        if self._wrote or _effects(self.session):
+            ids = [self.deps.ledger.enqueue(self.session, r.event) for r in self._recorded]
+            tx.__exit__(None, None, None)
+            self._session = None
+            landed = self.deps.sequencer.await_queued(ids)
+        else:
+            tx.__exit__(None, None, None)  # nothing was written: an empty commit
+            self._session = None
+            landed = self.deps.sequencer.append([r.event for r in self._recorded])
+        for recorded, where in zip(self._recorded, landed, strict=True):
+            recorded._at = where
 
     # Writes to the ledger's own tables (entries, nodes, head, signed checkpoints) are the
     # log keeping itself; every other write is an effect that needs its event.
@@ -136,8 +172,8 @@ class UnitOfWork:
         outcome: str = "success",
         actor_name: str | None = None,
         **details: Any,
-    ) -> AppendResult:
-        """Append this use case's event (who, what, when, on what, outcome, details).
+    ) -> Recorded:
+        """Record this use case's event (who, what, when, on what, outcome, details).
 
         `actor_name` overrides the actor's ledger name where the event is about somebody
         else acting (a sign-in names the account, not the anonymous visitor).
@@ -150,9 +186,10 @@ class UnitOfWork:
             target,
             {**details, **self.actor.where()},
         )
-        appended = self.deps.ledger.append(self.session, built)
+        recorded = Recorded(built)
+        self._recorded.append(recorded)
         self.events.append(type_)
-        return appended
+        return recorded
 
     def refuse(
         self,
@@ -251,9 +288,8 @@ def refusal_event(  # noqa: PLR0917 - the event's fields
 
 
 def record_refusal(deps: Deps, built: dict[str, Any]) -> None:
-    """A refusal's event, in a transaction of its own (nothing else happened)."""
-    with deps.sessions.begin() as session:
-        deps.ledger.append(session, built)
+    """A refusal's event: it is the whole effect, so the sequencer writes it directly."""
+    deps.sequencer.append([built])
 
 
 def denied(decision: Decision) -> PermissionDeniedError:
