@@ -6,9 +6,13 @@ from typing import Protocol
 
 from sqlalchemy import Engine
 
+from dangan.storage import OcflStorageRoot
 from dangan.usecase import Deps
 
 
 class AuditDeps(Deps, Protocol):
     @property
     def engine(self) -> Engine: ...
+
+    @property
+    def roots(self) -> list[OcflStorageRoot]: ...

@@ -7,11 +7,12 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from dangan.audit import checks
 from dangan.audit.ports import AuditDeps
 from dangan.core.errors import NotFoundError
 from dangan.ledger import checkpoints
 from dangan.ledger.checkpoints import Checkpoint
-from dangan.ledger.verify import VerifyReport
+from dangan.ledger.report import VerifyReport
 from dangan.policy.domain import READ_LEDGER
 from dangan.usecase import Actor, UnitOfWork, use_case
 
@@ -20,14 +21,17 @@ __all__ = ["consistency", "latest_checkpoint", "prove_entry", "verify_ledger"]
 
 @use_case()
 def verify_ledger(deps: AuditDeps, actor: Actor) -> VerifyReport:
-    """Recompute everything in one consistent snapshot (appends may continue meanwhile)."""
+    """Recompute the log in one consistent snapshot (appends may continue meanwhile), and
+    compare it with every copy outside the database, every receipt and every record's link."""
     with UnitOfWork(deps, actor) as uow:
         uow.authorize(READ_LEDGER, event="ledger.verified")
     with deps.sessions() as session:
         if deps.engine.dialect.name == "postgresql":
             # Without a snapshot, entries committed after the head was read look out of place.
             session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-        return deps.ledger.verify(session)
+        report = deps.ledger.verify(session)
+        checks.outside(session, deps.ledger, [r.store for r in deps.roots], report)
+        return report
 
 
 @use_case()

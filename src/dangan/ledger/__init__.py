@@ -16,8 +16,8 @@ from dangan.ledger.models import (
     LedgerHead,
     LedgerNode,
 )
+from dangan.ledger.report import LedgerProblem, VerifyReport
 from dangan.ledger.store import AppendResult, Checkpoint, Ledger
-from dangan.ledger.verify import LedgerProblem, VerifyReport
 
 __all__ = [
     "LEDGER_TABLES",

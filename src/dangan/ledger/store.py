@@ -37,7 +37,7 @@ from dangan.ledger.events import event_target, validated
 from dangan.ledger.models import LedgerEntry, LedgerHead, LedgerNode, LedgerPending
 
 if TYPE_CHECKING:
-    from dangan.ledger.verify import VerifyReport
+    from dangan.ledger.report import VerifyReport
 
 __all__ = ["AppendResult", "Checkpoint", "Ledger", "verify_proof_bundle"]
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -19,63 +18,8 @@ from dangan.core.errors import IntegrityFailure
 from dangan.ledger.checkpoints import signed_by
 from dangan.ledger.domain import TreeBuilder, leaf_hash, verify_consistency
 from dangan.ledger.models import LedgerEntry, LedgerNode
+from dangan.ledger.report import LedgerProblem, VerifyReport
 from dangan.ledger.store import Ledger
-
-
-@dataclass(frozen=True)
-class LedgerProblem:
-    """One finding of `verify`. `seq` names one entry; `seq_range` is [start, end) of seqs
-    (tree sizes (start, end]) when only a range can be named."""
-
-    code: str
-    zh: str
-    en: str
-    seq: int | None = None
-    seq_range: tuple[int, int] | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "zh": self.zh,
-            "en": self.en,
-            "seq": self.seq,
-            "seq_range": list(self.seq_range) if self.seq_range else None,
-        }
-
-    def __str__(self) -> str:
-        return f"[{self.code}] {self.zh} / {self.en}"
-
-
-@dataclass
-class VerifyReport:
-    size: int
-    entries_checked: int = 0
-    nodes_checked: int = 0
-    checkpoints_checked: int = 0
-    problems: list[LedgerProblem] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def seqs(self, *codes: str) -> set[int]:
-        """Entries named individually (by the given problem codes, or by any)."""
-        return {
-            p.seq for p in self.problems if p.seq is not None and (not codes or p.code in codes)
-        }
-
-    def codes(self) -> set[str]:
-        return {p.code for p in self.problems}
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "size": self.size,
-            "entries_checked": self.entries_checked,
-            "nodes_checked": self.nodes_checked,
-            "checkpoints_checked": self.checkpoints_checked,
-            "problems": [p.as_dict() for p in self.problems],
-        }
 
 
 def verify_log(ledger: Ledger, session: Session, batch: int = 2000) -> VerifyReport:
