@@ -96,7 +96,8 @@ def person_required() -> ConflictError:
 
 SCOPE_SUBMIT = "submit"
 SCOPE_READ_CATALOGUE = "read_catalogue"
-SCOPES = (SCOPE_SUBMIT, SCOPE_READ_CATALOGUE)
+SCOPE_READ_LEDGER = "read_ledger"  # checkpoints and proofs: no record content
+SCOPES = (SCOPE_SUBMIT, SCOPE_READ_CATALOGUE, SCOPE_READ_LEDGER)
 PREFIX = "dgn"
 _DUMMY_HASH = hashlib.sha256(b"dgn_dummy").hexdigest()
 

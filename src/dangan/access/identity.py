@@ -7,6 +7,7 @@
 - `SubmitCaller` / `ReadCaller`: a business system with a token holding `submit` (or, to
   read, `submit` or `read_catalogue`), counted against the token's rate limit.
 - `SearchCaller`: a system token with `read_catalogue`, else a signed-in person.
+- `LedgerReader`: a system token with `read_ledger`, else a signed-in person.
 
 Each request gets the policy's `Subject` read afresh, so a changed role or clearance takes
 effect at once.
@@ -24,6 +25,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from dangan.access.domain import (
     SCOPE_READ_CATALOGUE,
+    SCOPE_READ_LEDGER,
     SCOPE_SUBMIT,
     is_system_token,
     unauthenticated,
@@ -150,3 +152,15 @@ def search_caller(request: Request, deps: AccessDepsDep) -> Actor:
 
 
 SearchCaller = Annotated[Actor, Depends(search_caller)]
+
+
+def ledger_reader(request: Request, deps: AccessDepsDep) -> Actor:
+    """A system token (`dgn_…`) with read_ledger, else a signed-in person (the policy then
+    lets only auditors read the ledger)."""
+    secret = _bearer_value(request) or ""
+    if not is_system_token(secret):
+        return current_person(request, deps)
+    return _system_caller(request, deps, secret, (SCOPE_READ_LEDGER,)).actor
+
+
+LedgerReader = Annotated[Actor, Depends(ledger_reader)]

@@ -11,7 +11,7 @@ import typer
 
 from dangan.adapters.cli import console, instance, operator, print_json, run
 
-# What a checker trusts: the bundle names its algorithms, so the checker pins them.
+# What a checker trusts: a bundle names its algorithms, so the checker pins them.
 TRUSTED = {"sm": ("sm3", "sm2-sm3"), "intl": ("sha256", "ed25519")}
 ledger_app = typer.Typer(
     rich_markup_mode=None, help="审计账本 / audit ledger", no_args_is_help=True
@@ -54,30 +54,39 @@ def prove(
 
 @ledger_app.command("check")
 def check(
-    proof: Path,
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="证明包，或保存的检查点注记 / a proof bundle, or saved checkpoint notes"
+        ),
+    ],
     public_key: Annotated[str, typer.Option(help="公钥（十六进制）/ public key hex")],
     suite: Annotated[str, typer.Option(help="信任的算法套件 / trusted suite: sm | intl")] = "sm",
+    url: Annotated[
+        str | None,
+        typer.Option(help="向日志索取一致性证明 / fetch consistency proofs from this Dangan"),
+    ] = None,
+    token: Annotated[
+        str | None, typer.Option(envvar="DANGAN_TOKEN", help="read_ledger 令牌 / token")
+    ] = None,
 ) -> None:
-    """外部验证证明（无需数据库）/ check a proof with the public key only (no database)."""
-    from dangan.crypto import hash_with, verifier_for
-    from dangan.ledger import verify_proof_bundle
+    """外部验证（无需数据库）/ check a proof bundle, or a chain of checkpoints saved over time,
+    with the public key only."""
+    from dangan.audit.checking import check_bundle, check_notes
 
     def _do() -> None:
-        bundle = json.loads(proof.read_text(encoding="utf-8"))
-        named = (bundle.get("hash"), bundle.get("sign"))
-        if named != TRUSTED.get(suite):
-            print_json({"ok": False, "problems": [f"algorithms {named} are not the {suite} suite"]})
+        named = TRUSTED.get(suite)
+        if named is None:
+            raise typer.BadParameter(f"unknown suite {suite}")
+        key = bytes.fromhex(public_key)
+        texts = [f.read_text(encoding="utf-8") for f in files]
+        if len(texts) == 1 and texts[0].lstrip().startswith("{"):
+            result = check_bundle(json.loads(texts[0]), key, named)
+        else:
+            result = check_notes(texts, key, named, url, token)
+        print_json(result)
+        if not result["ok"]:
             raise typer.Exit(1)
-        problems = verify_proof_bundle(
-            bundle,
-            bytes.fromhex(public_key),
-            lambda data: hash_with(bundle["hash"], data),
-            verifier_for(bundle["sign"]),
-        )
-        if problems:
-            print_json({"ok": False, "problems": problems})
-            raise typer.Exit(1)
-        print_json({"ok": True, "seq": bundle.get("seq"), "tree_size": bundle.get("tree_size")})
 
     run(_do)
 

@@ -102,12 +102,13 @@ REASONS: dict[str, tuple[str, str]] = {
     "role_not_permitted": ("您的角色不允许此操作", "your role does not permit this"),
     "scope_missing": ("访问令牌无此操作权限", "the token lacks the scope for this"),
     "systems_submit_only": (
-        "业务系统只能提交归档，不能直接访问档案",
-        "a business system may only submit; it cannot act on records",
+        "业务系统只能提交归档或读取审计账本的检查点与证明，不能直接访问档案",
+        "a business system may only submit, or read the ledger's checkpoints and proofs; "
+        "it cannot act on records",
     ),
 }
 # The token scope a business system needs for each action it may do at all.
-SYSTEM_SCOPES: dict[str, str] = {SUBMIT: "submit"}
+SYSTEM_SCOPES: dict[str, str] = {SUBMIT: "submit", READ_LEDGER: "read_ledger"}
 
 
 @dataclass(frozen=True)

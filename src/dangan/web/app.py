@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse
 
 from dangan.access import api as access_api
 from dangan.adapters.http import ApiOptions, WebRuntime
+from dangan.audit import api as audit_api
 from dangan.bootstrap import Container
 from dangan.intake import api as intake_api
 from dangan.intake.spool import sweep_stale
@@ -32,7 +33,13 @@ DESCRIPTION = (
     "(RFC 9457) with zh-CN and en messages. Authenticate with `Authorization: Bearer dgn_…`."
 )
 # Every feature's routes, in the order they appear in the API description.
-ROUTERS = (health.router, intake_api.router, records_api.router, *access_api.routers)
+ROUTERS = (
+    health.router,
+    intake_api.router,
+    records_api.router,
+    audit_api.router,
+    *access_api.routers,
+)
 
 
 def create_app(container: Container, options: ApiOptions | None = None) -> FastAPI:

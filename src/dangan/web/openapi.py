@@ -65,7 +65,7 @@ def _security_for(path: str) -> list[dict[str, list[str]]]:
     if path.startswith("/api/v1/submissions"):
         return [{"systemToken": []}]
     people: list[dict[str, list[str]]] = [{"sessionBearer": []}, {"sessionCookie": []}]
-    if path.startswith("/api/v1/search"):
+    if path.startswith(("/api/v1/search", "/api/v1/ledger")):
         return [{"systemToken": []}, *people]
     return people
 
