@@ -61,26 +61,41 @@ def forked(size: int) -> IntegrityFailure:
     )
 
 
-def guard(session: Session, ledger: Ledger, stores: Sequence[BlobStore], size: int) -> None:
-    """Refuse to sign a tree of `size` that does not extend the highest checkpoint outside."""
-    outside = highest_outside(stores)
+def guard(
+    session: Session,
+    ledger: Ledger,
+    outside: tuple[CheckpointText, str] | None,
+    size: int,
+    known: tuple[int, bytes] | None = None,
+) -> None:
+    """Refuse to sign a tree of `size` that does not extend `outside`, the highest checkpoint
+    held outside the database (`highest_outside`). `known` is a (size, root) of the tree
+    already computed (the batch's starting point), spared a look-up."""
     if outside is None:
         return
     signed = outside[0]
     if signed.size > size:
         raise rolled_back(signed.size, size)
-    if signed.size and ledger.root(session, signed.size) != signed.root:
+    if not signed.size:
+        return
+    root = known[1] if known and known[0] == signed.size else ledger.root(session, signed.size)
+    if root != signed.root:
         raise forked(signed.size)
 
 
-def catch_up(session: Session, stores: Sequence[BlobStore]) -> list[BlobStore]:
-    """Copy to each store the batches it lacks (its latest checkpoint tells how far it is);
-    returns the stores now up to date. Raises when none is: nothing more may be signed."""
+def catch_up(
+    session: Session, stores: Sequence[BlobStore]
+) -> tuple[list[BlobStore], tuple[CheckpointText, str] | None]:
+    """Copy to each store the batches it lacks (its latest checkpoint tells how far it is).
+    Returns the stores now up to date — raising when none is: nothing more may be signed —
+    and the highest checkpoint any store held before (for `guard`)."""
     db_size = session.scalar(select(LedgerHead.size)) or 0
-    healthy, problems = [], []
+    healthy, problems, seen = [], [], []
     for store in stores:
         try:
             latest = _latest(store)
+            if latest is not None:
+                seen.append(latest)
             have = latest[0].size if latest else 0
             if have < db_size:
                 _export(session, store, _exported_size(store, have))
@@ -89,7 +104,7 @@ def catch_up(session: Session, stores: Sequence[BlobStore]) -> list[BlobStore]:
             problems.append(f"{store.name}: {exc}")
     if not healthy and stores:
         raise mirror.copy_failed(problems)
-    return healthy
+    return healthy, max(seen, key=lambda got: got[0].size) if seen else None
 
 
 def _exported_size(store: BlobStore, latest: int) -> int:
@@ -116,8 +131,9 @@ def _export(session: Session, store: BlobStore, start: int) -> None:
         )
         note = row.note or ""
         seg = mirror.Segment(start, row.size, texts, note, row.time)
-        store.put(mirror.segment_key(start, row.size), seg.doc())
-        store.put(mirror.LATEST, note.encode("utf-8"))
+        store.put_many(
+            [(mirror.segment_key(start, row.size), seg.doc()), (mirror.LATEST, note.encode())]
+        )
         start = row.size
 
 

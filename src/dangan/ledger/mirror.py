@@ -3,11 +3,11 @@
 In the OCFL storage root's `extensions/dangan-ledger/` (a directory OCFL leaves to
 extensions):
 
-- `segments/<start>-<end>.json` — one per batch: the entries [start, end) as their exact
-  event text, and the checkpoint the batch signed (its C2SP note);
-- `latest.note` — the highest checkpoint signed, cosignatures included. Signing refuses to go
-  below it or beside it (`sequencer`), so a rolled-back or forked database cannot sign over
-  what was handed out;
+- `log/<start>-<end>.json` — one per batch: the entries [start, end) as their exact event
+  text, and the checkpoint the batch signed (its C2SP note);
+- `log/latest.note` — the highest checkpoint signed, cosignatures included. Signing refuses
+  to go below it or beside it (`sequencer`), so a rolled-back or forked database cannot sign
+  over what was handed out;
 - `receipts/<record id>.json` — the latest receipt given for each record, as given.
 
 A batch is acknowledged only once its segment and `latest.note` are durable in at least one
@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from dangan.core.errors import DanganError, IntegrityFailure
@@ -27,9 +29,15 @@ from dangan.ledger.note import CheckpointText, parse_checkpoint, parse_note
 from dangan.storage.interfaces import BlobStore
 
 PREFIX = "extensions/dangan-ledger"
-SEGMENTS = f"{PREFIX}/segments"
-LATEST = f"{PREFIX}/latest.note"
+SEGMENTS = f"{PREFIX}/log"
+LATEST = f"{SEGMENTS}/latest.note"  # beside the segments: one directory to fsync per batch
 RECEIPTS = f"{PREFIX}/receipts"
+
+
+@cache
+def _pool() -> ThreadPoolExecutor:
+    """The roots' copies are written side by side: their fsyncs overlap instead of adding up."""
+    return ThreadPoolExecutor(4, "dangan-ledger-copy")
 
 
 def segment_key(start: int, end: int) -> str:
@@ -78,18 +86,25 @@ def copy_failed(problems: list[str]) -> IntegrityFailure:
 
 
 def write_batch(stores: Sequence[BlobStore], segment: Segment, latest_note: str) -> list[str]:
-    """Put the segment, then the latest checkpoint, durably on every store; the names of the
-    stores that took both. Raises if none did (the batch is then not acknowledged)."""
-    done, problems = [], []
-    for store in stores:
+    """Put the segment, then the latest checkpoint, durably on every store (in parallel);
+    the names of the stores that took both. Raises if none did (the batch is then not
+    acknowledged)."""
+    items = [
+        (segment_key(segment.start, segment.end), segment.doc()),
+        (LATEST, latest_note.encode("utf-8")),
+    ]
+
+    def put(store: BlobStore) -> str | None:
         try:
-            store.put(segment_key(segment.start, segment.end), segment.doc())
-            store.put(LATEST, latest_note.encode("utf-8"))
-            done.append(store.name)
+            store.put_many(items)
         except (OSError, DanganError) as exc:
-            problems.append(f"{store.name}: {exc}")
+            return f"{store.name}: {exc}"
+        return None
+
+    outcomes = list(_pool().map(put, stores))
+    done = [s.name for s, o in zip(stores, outcomes, strict=True) if o is None]
     if not done:
-        raise copy_failed(problems)
+        raise copy_failed([o for o in outcomes if o])
     return done
 
 

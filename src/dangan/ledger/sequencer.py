@@ -32,6 +32,7 @@ from dangan.core.errors import DanganError
 from dangan.ledger import checkpoints, copies, mirror
 from dangan.ledger.checkpoints import Checkpoint, sign_checkpoint
 from dangan.ledger.models import LedgerEntry, LedgerPending
+from dangan.ledger.note import CheckpointText
 from dangan.ledger.store import Ledger
 from dangan.storage.interfaces import BlobStore
 
@@ -188,7 +189,7 @@ class Sequencer:
     def _batch(self, taken: list[_Waiter]) -> int:
         direct = [e for w in taken for e in w.events]
         with self._lock():
-            healthy = self._catch_up()
+            healthy, outside = self._catch_up()
             with self.sessions.begin() as s:
                 pending = s.scalars(
                     select(LedgerPending)
@@ -201,28 +202,19 @@ class Sequencer:
                 start = self.ledger.lock_head(s)
                 batch = self.ledger.append_batch(s, [*queued, *((e, None) for e in direct)])
                 s.execute(delete(LedgerPending).where(LedgerPending.id.in_([i for _, i in queued])))
-                copies.guard(s, self.ledger, self.stores, batch.size)
+                copies.guard(s, self.ledger, outside, batch.size, (start, batch.root_before))
                 cp = sign_checkpoint(self.ledger.suite, self.ledger.origin, batch.size, batch.root)
                 checkpoints.store(s, cp)
-                texts = self._texts(s, start, batch.size)
-            segment = mirror.Segment(start, batch.size, texts, cp.note, cp.time)
+            segment = mirror.Segment(start, batch.size, batch.texts, cp.note, cp.time)
             held = tuple(mirror.write_batch(healthy, segment, cp.note))
             self._witness(cp)
         results = [Sequenced(r.seq, r.leaf_hash, cp.size, held) for r in batch.results]
         self._hand_out(taken, queued, results)
         return len(results)
 
-    def _texts(self, s: Session, start: int, end: int) -> list[str]:
-        return list(
-            s.scalars(
-                select(LedgerEntry.event)
-                .where(LedgerEntry.seq >= start, LedgerEntry.seq < end)
-                .order_by(LedgerEntry.seq)
-            )
-        )
-
-    def _catch_up(self) -> list[BlobStore]:
-        """The stores up to date with the database (those behind are brought up first)."""
+    def _catch_up(self) -> tuple[list[BlobStore], tuple[CheckpointText, str] | None]:
+        """The stores up to date with the database (those behind are brought up first), and
+        the highest checkpoint held outside it."""
         with self.sessions() as s:
             return copies.catch_up(s, self.stores)
 

@@ -58,6 +58,8 @@ class Batch:
     results: list[AppendResult]
     size: int
     root: bytes
+    texts: list[str]  # the entries' exact event text, in order
+    root_before: bytes  # the root of the tree the batch extends
 
 
 class Ledger:
@@ -92,6 +94,7 @@ class Ledger:
         size = self._lock_head(session)
         frontier = self._fetch(session, TreeBuilder.frontier_keys(size))
         builder = TreeBuilder.resume(self._h, size, frontier)
+        before = builder.root()
         entries, nodes, results = [], [], []
         now = utcnow()
         for event, pending_id in events:
@@ -122,7 +125,8 @@ class Ledger:
         session.execute(
             update(LedgerHead).where(LedgerHead.id == _HEAD_ID).values(size=builder.size)
         )
-        return Batch(results, builder.size, builder.root())
+        texts = [str(e["event"]) for e in entries]
+        return Batch(results, builder.size, builder.root(), texts, before)
 
     def append(self, session: Session, event: Mapping[str, Any]) -> AppendResult:
         """One event, in the caller's transaction, with no checkpoint and no copy: for tools

@@ -20,6 +20,10 @@ class BlobStore(Protocol):
         """Write `data` at `key` atomically (replacing any old value), durably."""
         ...
 
+    def put_many(self, items: list[tuple[str, bytes]]) -> None:
+        """`put` each (key, data) durably, becoming visible in the given order."""
+        ...
+
     def put_file(self, key: str, source: BinaryIO) -> int:
         """Stream `source` to `key` atomically and durably; returns bytes written."""
         ...

@@ -99,6 +99,30 @@ class LocalBlobStore:
         _fsync_dir(target.parent)
         return written
 
+    def put_many(self, items: list[tuple[str, bytes]]) -> None:
+        """Write several keys durably, in order of becoming visible; each directory is
+        fsynced once (the ledger's copy writes its segment and latest checkpoint together)."""
+        staged: list[tuple[Path, Path]] = []
+        try:
+            for key, data in items:
+                target = self._path(key)
+                self._makedirs(target.parent)
+                tmp = target.parent / f"{TEMP_PREFIX}{secrets.token_hex(8)}"
+                with open(tmp, "xb") as out:
+                    out.write(data)
+                    out.flush()
+                    os.fsync(out.fileno())
+                staged.append((tmp, target))
+            for tmp, target in staged:
+                os.replace(tmp, target)
+        except BaseException:
+            for tmp, _ in staged:
+                with contextlib.suppress(FileNotFoundError):
+                    tmp.unlink()
+            raise
+        for directory in dict.fromkeys(target.parent for _, target in staged):
+            _fsync_dir(directory)
+
     def delete(self, key: str) -> None:
         path = self._path(key)
         try:
