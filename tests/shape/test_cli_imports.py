@@ -25,7 +25,14 @@ print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})), file=sys.stder
 
 @pytest.mark.parametrize(
     "args",
-    [["--help"], ["--version"], ["ledger", "--help"], ["ingest", "--help"], ["queue", "--help"]],
+    [
+        ["--help"],
+        ["--version"],
+        ["ledger", "--help"],
+        ["ingest", "--help"],
+        ["queue", "--help"],
+        ["witness", "--help"],
+    ],
 )
 def test_help_and_version_import_nothing_heavy(args: list[str]) -> None:
     done = subprocess.run(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -53,7 +53,7 @@ def prove(
 
 
 @ledger_app.command("check")
-def check(
+def check(  # noqa: PLR0917 - the command's options
     files: Annotated[
         list[Path],
         typer.Argument(
@@ -69,6 +69,13 @@ def check(
     token: Annotated[
         str | None, typer.Option(envvar="DANGAN_TOKEN", help="read_ledger 令牌 / token")
     ] = None,
+    witness: Annotated[
+        list[str] | None,
+        typer.Option(help="信任的见证方 / trusted witness NAME=HEX (Ed25519), repeatable"),
+    ] = None,
+    quorum: Annotated[
+        int | None, typer.Option(help="须联署的见证方数 / cosignatures required; default: all")
+    ] = None,
 ) -> None:
     """外部验证（无需数据库）/ check a proof bundle, or a chain of checkpoints saved over time,
     with the public key only."""
@@ -79,16 +86,71 @@ def check(
         if named is None:
             raise typer.BadParameter(f"unknown suite {suite}")
         key = bytes.fromhex(public_key)
+        trusted = _witnesses(witness or [])
         texts = [f.read_text(encoding="utf-8") for f in files]
         if len(texts) == 1 and texts[0].lstrip().startswith("{"):
-            result = check_bundle(json.loads(texts[0]), key, named)
+            bundle = json.loads(texts[0])
+            result = check_bundle(bundle, key, named)
+            notes = [bundle.get("checkpoint_note", bundle.get("checkpoint"))]
         else:
             result = check_notes(texts, key, named, url, token)
+            notes = list(texts)
+        if trusted or quorum:
+            _check_witnesses(result, notes, trusted, len(trusted) if quorum is None else quorum)
         print_json(result)
         if not result["ok"]:
             raise typer.Exit(1)
 
     run(_do)
+
+
+def _witnesses(options: list[str]) -> dict[str, bytes]:
+    """`NAME=HEX` options as witness name → Ed25519 public key."""
+    from dangan.core.errors import invalid
+
+    trusted = {}
+    for option in options:
+        name, _, key = option.rpartition("=")
+        try:
+            public = bytes.fromhex(key)
+        except ValueError:
+            public = b""
+        if not name or len(public) != 32:
+            raise invalid(
+                "witness",
+                "bad_witness",
+                f"见证方须为 名称=公钥: {option}",
+                f"not NAME=HEX: {option}",
+            )
+        trusted[name] = public
+    return trusted
+
+
+def _check_witnesses(
+    result: dict[str, Any], notes: list[Any], trusted: dict[str, bytes], k: int
+) -> None:
+    """Add to `result` what keeps each checkpoint note from `k` of `trusted` cosignatures."""
+    from dangan.core.errors import DanganError
+    from dangan.crypto import verifier_for
+    from dangan.ledger.note import check_witnessed, parse_checkpoint, parse_note
+
+    if not all(isinstance(n, str) for n in notes):
+        result["witnesses"] = "skipped: the checkpoint is not a signed note"
+        return
+    problems = []
+    for text in notes:
+        try:
+            note = parse_note(text)
+            size = parse_checkpoint(note.text).size
+        except DanganError as exc:
+            problems.append(f"the checkpoint note is malformed: {exc.en}")
+            continue
+        found = check_witnessed(note, trusted, k, verifier_for("ed25519"))
+        problems += [f"checkpoint {size}: {p}" for p in found]
+    result["witnesses"] = {"quorum": k, "trusted": sorted(trusted), "problems": problems}
+    if problems:
+        result["ok"] = False
+        result["problems"] = [*result.get("problems", []), *problems]
 
 
 @ledger_app.command("checkpoint")

@@ -17,6 +17,7 @@ from dangan.instance import cli as instance_cli
 from dangan.intake import cli as intake_cli
 from dangan.records import cli as records_cli
 from dangan.web import cli as web_cli
+from dangan.witness import cli as witness_cli
 
 app = typer.Typer(
     rich_markup_mode=None,
@@ -43,7 +44,7 @@ def root(ctx: typer.Context) -> None:
     ctx.obj = _open
 
 
-for feature in (instance_cli, intake_cli, records_cli, audit_cli, web_cli):
+for feature in (instance_cli, intake_cli, records_cli, audit_cli, web_cli, witness_cli):
     feature.register(app)
 app.add_typer(access_cli.token_app, name="token")
 app.add_typer(access_cli.account_app, name="account")

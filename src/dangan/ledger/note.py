@@ -177,3 +177,28 @@ def witnessed_by(note: Note, witnesses: Mapping[str, bytes], verify: Verifier) -
     return {
         n for n, key in witnesses.items() if verify_cosignature(note, n, key, verify) is not None
     }
+
+
+def check_witnessed(
+    note: Note, witnesses: Mapping[str, bytes], k: int, verify: Verifier
+) -> list[str]:
+    """What keeps `note` from being cosigned by `k` of `witnesses` (name → Ed25519 public
+    key); [] means it holds. A cosignature that carries a trusted witness's name and key ID
+    but fails to verify is a problem even when `k` others hold (c2sp.org/signed-note)."""
+    problems = []
+    if k > len(witnesses):
+        problems.append(f"the quorum {k} exceeds the {len(witnesses)} witnesses trusted")
+    good = []
+    for name, key in sorted(witnesses.items()):
+        mine = note.by(name, key_id(name, COSIGNATURE_V1, key))
+        valid = [verify_cosignature(Note(note.text, (s,)), name, key, verify) for s in mine]
+        if any(t is None for t in valid):
+            problems.append(f"a cosignature by witness {name} does not verify")
+        elif valid:
+            good.append(name)
+    if len(good) < k:
+        named = ", ".join(good) or "none"
+        problems.append(
+            f"{len(good)} of {len(witnesses)} trusted witnesses cosigned ({named}); {k} required"
+        )
+    return problems
