@@ -124,7 +124,9 @@ class LedgerSettings(Section):
     batch_max: int = Field(default=256, ge=1, le=10_000)
     batch_linger_ms: float = Field(default=2.0, ge=0, le=1000)
     witnesses: list[WitnessSettings] = Field(default_factory=list)
-    # How many witnesses must co-sign a checkpoint before its appends are acknowledged.
+    # How many witnesses must co-sign the latest checkpoint for `ledger verify` to pass.
+    # Appends do not wait for them: a witness outage leaves checkpoints unwitnessed until
+    # the next one is cosigned (with a proof from the last cosigned size).
     witness_quorum: int = Field(default=0, ge=0)
     witness_timeout: float = Field(default=5.0, gt=0)
 

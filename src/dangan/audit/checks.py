@@ -11,26 +11,56 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dangan.ledger import compare, mirror
+from dangan.crypto.intl import ed25519_verify
+from dangan.ledger import checkpoints, compare, mirror
 from dangan.ledger.models import LedgerEntry
+from dangan.ledger.note import check_witnessed
 from dangan.ledger.report import LedgerProblem, VerifyReport
 from dangan.ledger.store import Ledger
 from dangan.records.models import Record
 from dangan.records.receipts import PLACING
+from dangan.settings import LedgerSettings
 from dangan.storage.interfaces import BlobStore
 
 
 def outside(
-    session: Session, ledger: Ledger, stores: Sequence[BlobStore], report: VerifyReport
+    session: Session,
+    ledger: Ledger,
+    stores: Sequence[BlobStore],
+    report: VerifyReport,
+    witnesses: LedgerSettings,
 ) -> None:
     for store in stores:
-        report.problems += compare.compare_copy(session, report.size, store)
+        report.problems += compare.compare_copy(session, ledger, report.size, store)
         report.copies_checked += 1
     report.problems += compare.compare_latest(session, ledger, stores)
     given = _receipts(session, stores)
     report.problems += compare.check_receipts(session, ledger, given)
     report.receipts_checked = len(given)
     report.problems += record_links(session, report)
+    report.problems += witnessed(session, witnesses)
+
+
+def witnessed(session: Session, cfg: LedgerSettings) -> list[LedgerProblem]:
+    """The latest checkpoint carries the quorum of cosignatures. Only the latest: each witness
+    checked a consistency proof from the last size it cosigned, so a witnessed checkpoint
+    vouches for every one before it."""
+    if cfg.witness_quorum == 0:
+        return []
+    latest = checkpoints.latest(session)
+    if latest is None:
+        return []
+    keys = {w.name: bytes.fromhex(w.public_key) for w in cfg.witnesses}
+    found = check_witnessed(latest.parsed(), keys, cfg.witness_quorum, ed25519_verify)
+    return [
+        LedgerProblem(
+            "checkpoint_not_witnessed",
+            f"最新检查点（大小 {latest.size}）未获足够见证方联署：{why}",
+            f"the latest checkpoint (size {latest.size}) lacks its witnesses: {why}",
+            seq_range=(0, latest.size),
+        )
+        for why in found
+    ]
 
 
 def _receipts(session: Session, stores: Sequence[BlobStore]) -> dict[str, dict[str, Any]]:

@@ -6,6 +6,7 @@ from typing import Protocol
 
 from sqlalchemy import Engine
 
+from dangan.settings import Settings
 from dangan.storage import OcflStorageRoot
 from dangan.usecase import Deps
 
@@ -16,3 +17,6 @@ class AuditDeps(Deps, Protocol):
 
     @property
     def roots(self) -> list[OcflStorageRoot]: ...
+
+    @property
+    def settings(self) -> Settings: ...

@@ -30,7 +30,9 @@ def verify_ledger(deps: AuditDeps, actor: Actor) -> VerifyReport:
             # Without a snapshot, entries committed after the head was read look out of place.
             session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         report = deps.ledger.verify(session)
-        checks.outside(session, deps.ledger, [r.store for r in deps.roots], report)
+        checks.outside(
+            session, deps.ledger, [r.store for r in deps.roots], report, deps.settings.ledger
+        )
         return report
 
 

@@ -8,7 +8,6 @@ the positions involved; `report.findings` groups them.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -19,8 +18,9 @@ from dangan.core.errors import DanganError
 from dangan.crypto import hash_with, verifier_for
 from dangan.ledger import checkpoints, mirror
 from dangan.ledger.bundles import verify_proof_bundle
+from dangan.ledger.domain import TreeBuilder, leaf_hash
 from dangan.ledger.models import LedgerEntry
-from dangan.ledger.note import parse_checkpoint, parse_note
+from dangan.ledger.note import SIGNATURE_TYPES, parse_checkpoint, parse_note, verify_note
 from dangan.ledger.report import LedgerProblem
 from dangan.ledger.store import Ledger
 from dangan.storage.interfaces import BlobStore
@@ -28,7 +28,7 @@ from dangan.storage.interfaces import BlobStore
 BATCH = 2000
 
 
-def _db_texts(session: Session, size: int) -> Iterator[str]:
+def _db_rows(session: Session, size: int) -> Iterator[tuple[int, str]]:
     last = -1
     while True:
         rows = session.execute(
@@ -39,41 +39,106 @@ def _db_texts(session: Session, size: int) -> Iterator[str]:
         ).all()
         if not rows:
             return
-        for _, text in rows:
-            yield text
+        for seq, text in rows:
+            yield int(seq), text
         last = rows[-1][0]
 
 
-def _copy_texts(store: BlobStore) -> Iterator[str]:
+def _copy_segments(store: BlobStore) -> Iterator[mirror.Segment]:
     at = 0
     for start, end in mirror.segments(store):
         if start != at:
-            return  # a gap: the copy ends here
-        yield from mirror.read_segment(store, start, end).entries
+            return  # a gap (or an overlap): the copy ends here
+        yield mirror.read_segment(store, start, end)
         at = end
 
 
-def _digest(text: str) -> bytes:
-    return hashlib.sha256(text.encode("utf-8")).digest()
+def _runs(seqs: list[int]) -> list[tuple[int, int]]:
+    """[start, end) runs of consecutive positions."""
+    runs: list[tuple[int, int]] = []
+    for seq in seqs:
+        if runs and runs[-1][1] == seq:
+            runs[-1] = (runs[-1][0], seq + 1)
+        else:
+            runs.append((seq, seq + 1))
+    return runs
 
 
-def compare_copy(session: Session, size: int, store: BlobStore) -> list[LedgerProblem]:
-    """The copy in `store` entry by entry against the database's first `size` entries."""
+class _CopyTree:
+    """The copy's own Merkle tree, checked against the checkpoint each segment was written
+    with: a copy whose entries no longer fit what the log signed is the one altered."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self.builder = TreeBuilder(ledger.suite.hash)
+        self.unfit: list[tuple[int, int]] = []  # segments whose entries miss their checkpoint
+
+    def add(self, seg: mirror.Segment) -> None:
+        h = self.ledger.suite.hash
+        for text in seg.entries:
+            self.builder.push(leaf_hash(h, text.encode("utf-8")))
+        if not self._fits(seg):
+            self.unfit.append((seg.start, seg.end))
+
+    def _fits(self, seg: mirror.Segment) -> bool:
+        try:
+            note = parse_note(seg.checkpoint)
+            signed = parse_checkpoint(note.text)
+        except DanganError:
+            return False
+        return signed.size == seg.end and signed.root == self.builder.root()
+
+    def altered(self, seq: int, segment_note: str) -> bool:
+        """Is the copy (not the database) wrong at `seq`? Its segment misses its checkpoint,
+        or that checkpoint is not signed by the log."""
+        if any(a <= seq < b for a, b in self.unfit):
+            return True
+        suite = self.ledger.suite
+        try:
+            note = parse_note(segment_note)
+        except DanganError:
+            return True
+        return not verify_note(
+            note,
+            self.ledger.origin,
+            SIGNATURE_TYPES.get(suite.sign_name, b"?"),
+            suite.public_key(),
+            lambda key, data, sig: suite.verify(data, sig, public_key=key),
+        )
+
+
+def compare_copy(
+    session: Session, ledger: Ledger, size: int, store: BlobStore
+) -> list[LedgerProblem]:
+    """The copy in `store` position by position against the database's first `size` entries:
+    entries that differ (blamed on the copy when the copy no longer fits the checkpoint it
+    was written with, else on the database), positions the copy holds and the database lacks
+    (deleted or cut), and positions the copy has not caught up with."""
     name = store.name
-    db, copy = _db_texts(session, size), _copy_texts(store)
-    differing: list[int] = []
-    seq = 0
-    for db_text, copy_text in zip(db, copy, strict=False):
-        if _digest(db_text) != _digest(copy_text):
-            differing.append(seq)
-        seq += 1
-    rest_copy = sum(1 for _ in copy)
-    rest_db = sum(1 for _ in db)
-    problems = [_differs(name, differing)] if differing else []
-    if rest_copy:
-        problems.append(_missing_from_database(name, seq, seq + rest_copy))
-    if rest_db:
-        problems.append(_copy_behind(name, seq, seq + rest_db))
+    db = _db_rows(session, size)
+    held = next(db, None)
+    tree = _CopyTree(ledger)
+    differing: list[tuple[int, str]] = []  # (seq, the note of the copy's segment)
+    lacking: list[int] = []
+    count = 0
+    for seg in _copy_segments(store):
+        tree.add(seg)
+        for seq, copy_text in enumerate(seg.entries, start=seg.start):
+            if held is not None and held[0] == seq:
+                if held[1] != copy_text:
+                    differing.append((seq, seg.checkpoint))
+                held = next(db, None)
+            else:
+                lacking.append(seq)
+        count = seg.end
+    behind = [] if held is None else [held[0], *(seq for seq, _ in db)]
+    in_copy = [seq for seq, note in differing if tree.altered(seq, note)]
+    in_db = [seq for seq, note in differing if seq not in set(in_copy)]
+    problems = [_differs(name, in_db)] if in_db else []
+    problems += [_copy_altered(name, a, b) for a, b in _runs(in_copy)]
+    problems += [_missing_from_database(name, a, b) for a, b in _runs(lacking)]
+    if behind:
+        problems.append(_copy_behind(name, max(behind[0], count), size))
     return problems
 
 
@@ -81,20 +146,33 @@ def _differs(name: str, seqs: list[int]) -> LedgerProblem:
     first = seqs[0]
     return LedgerProblem(
         "entry_differs_from_copy",
-        f"记录 {first} 与存储根 {name} 中的副本不同（共 {len(seqs)} 条不同）：数据库中的记录被改动",
-        f"entry {first} differs from the copy in {name} ({len(seqs)} entries differ): "
-        "the database's entries were changed",
+        f"记录 {first} 与存储根 {name} 中的副本不同（共 {len(seqs)} 条不同），"
+        "而副本与其签名检查点相符：数据库中的记录被改动",
+        f"entry {first} differs from the copy in {name} ({len(seqs)} entries differ), "
+        "which still fits its signed checkpoint: the database's entries were changed",
         seq=first,
         seq_range=(first, seqs[-1] + 1),
+    )
+
+
+def _copy_altered(name: str, start: int, end: int) -> LedgerProblem:
+    return LedgerProblem(
+        "copy_altered",
+        f"存储根 {name} 的副本中记录 {start}–{end - 1} 被改动：与其签名检查点不符，"
+        "数据库中的记录无误",
+        f"the copy in {name} was altered at entries {start}..{end - 1}: they no longer fit "
+        "the checkpoint they were signed with; the database's entries are right",
+        seq=start,
+        seq_range=(start, end),
     )
 
 
 def _missing_from_database(name: str, start: int, end: int) -> LedgerProblem:
     return LedgerProblem(
         "entries_missing_from_database",
-        f"存储根 {name} 的副本中有记录 {start}–{end - 1}，数据库中没有（被截断或回滚）",
+        f"存储根 {name} 的副本中有记录 {start}–{end - 1}，数据库中没有（被删除、截断或回滚）",
         f"the copy in {name} holds entries {start}..{end - 1} the database lacks "
-        "(cut or rolled back)",
+        "(deleted, cut or rolled back)",
         seq=start,
         seq_range=(start, end),
     )
@@ -132,7 +210,7 @@ def compare_latest(
                     f"数据库只有 {size} 条：记录 {size}–{signed.size - 1} 缺失（截断或回滚）",
                     f"{store.name} holds a checkpoint signed at size {signed.size} but the "
                     f"database has {size} entries: {size}..{signed.size - 1} are missing "
-                    "(cut or rolled back)",
+                    "(deleted, cut or rolled back)",
                     seq=size,
                     seq_range=(size, signed.size),
                 )
@@ -190,7 +268,7 @@ def _receipt_problems(
                 "receipt_beyond_database",
                 f"收据中的检查点大小 {cp.size} 超过数据库的 {size} 条（截断或回滚）",
                 f"its checkpoint has size {cp.size}, beyond the database's {size} "
-                "(cut or rolled back)",
+                "(deleted, cut or rolled back)",
             )
         ]
     held = checkpoints.at_size(session, cp.size)

@@ -66,11 +66,11 @@ def guard(
     ledger: Ledger,
     outside: tuple[CheckpointText, str] | None,
     size: int,
-    known: tuple[int, bytes] | None = None,
+    root: bytes | None = None,
 ) -> None:
-    """Refuse to sign a tree of `size` that does not extend `outside`, the highest checkpoint
-    held outside the database (`highest_outside`). `known` is a (size, root) of the tree
-    already computed (the batch's starting point), spared a look-up."""
+    """Refuse to extend a tree of `size` entries (the database's, before anything new is
+    appended) that is not `outside`, the highest checkpoint held outside the database
+    (`highest_outside`), or its extension. `root` is the tree's root when already known."""
     if outside is None:
         return
     signed = outside[0]
@@ -78,8 +78,8 @@ def guard(
         raise rolled_back(signed.size, size)
     if not signed.size:
         return
-    root = known[1] if known and known[0] == signed.size else ledger.root(session, signed.size)
-    if root != signed.root:
+    known = root if root is not None and signed.size == size else None
+    if (known or ledger.root(session, signed.size)) != signed.root:
         raise forked(signed.size)
 
 

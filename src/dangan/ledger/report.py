@@ -72,8 +72,12 @@ class VerifyReport:
 
     @property
     def first_bad(self) -> int | None:
-        """The first position where something is wrong, if anything is."""
-        starts = [_start(p) for p in self.problems]
+        """The first position where something is wrong, if anything is: the first entry
+        named as a cause, else the start of the first range (a tree node over entries 0..7,
+        or a signed root over [0, 8), is not wrong *at* 0 when entry 5 is named)."""
+        causes = [p for p in self.problems if p.code not in CONSEQUENCES]
+        named = [p for p in causes if p.seq is not None]
+        starts = [_start(p) for p in named or causes or self.problems]
         known = [s for s in starts if s is not None]
         return min(known) if known else None
 

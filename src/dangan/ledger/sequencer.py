@@ -17,6 +17,7 @@ An append returns only once its batch is durable in the database and in at least
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 import zlib
@@ -35,6 +36,8 @@ from dangan.ledger.models import LedgerEntry, LedgerPending
 from dangan.ledger.note import CheckpointText
 from dangan.ledger.store import Ledger
 from dangan.storage.interfaces import BlobStore
+
+log = logging.getLogger("dangan.ledger")
 
 LOCK_NAME = "ledger"
 LOCK_KEY = zlib.crc32(b"dangan/ledger")  # the advisory lock's key on PostgreSQL
@@ -81,6 +84,7 @@ class Sequencer:
         self.batch_max = batch_max
         self.linger = linger
         self.cosign = cosign
+        self.witness_trouble: DanganError | None = None  # the last checkpoint's, if any
         self._cv = threading.Condition()
         self._waiting: list[_Waiter] = []
         self._queued: dict[int, Sequenced] = {}  # queue id -> result, for waiters here
@@ -116,6 +120,14 @@ class Sequencer:
                 self._awaited.difference_update(ids)
                 for i in ids:
                     self._queued.pop(i, None)
+
+    def check(self, session: Session) -> None:
+        """Refuse, before an effect commits, when the log in the database is behind or beside
+        the highest checkpoint signed outside it: the batch would refuse its event anyway,
+        and the effect must not land without it. (The batch checks again, under the lock.)"""
+        copies.guard(
+            session, self.ledger, copies.highest_outside(self.stores), self.ledger.size(session)
+        )
 
     def flush(self) -> int:
         """Sequence whatever is queued now (at start-up, in recovery); how many."""
@@ -202,7 +214,7 @@ class Sequencer:
                 start = self.ledger.lock_head(s)
                 batch = self.ledger.append_batch(s, [*queued, *((e, None) for e in direct)])
                 s.execute(delete(LedgerPending).where(LedgerPending.id.in_([i for _, i in queued])))
-                copies.guard(s, self.ledger, outside, batch.size, (start, batch.root_before))
+                copies.guard(s, self.ledger, outside, start, batch.root_before)
                 cp = sign_checkpoint(self.ledger.suite, self.ledger.origin, batch.size, batch.root)
                 checkpoints.store(s, cp)
             segment = mirror.Segment(start, batch.size, batch.texts, cp.note, cp.time)
@@ -221,7 +233,16 @@ class Sequencer:
     def _witness(self, cp: Checkpoint) -> None:
         if self.cosign is None:
             return
-        cosigned = self.cosign(cp)
+        try:
+            cosigned = self.cosign(cp)
+        except DanganError as exc:
+            # the batch is committed and copied: it stays acknowledged, unwitnessed; the next
+            # checkpoint is offered with a proof from the last cosigned size, and
+            # `ledger verify` names every checkpoint short of the quorum
+            log.warning("checkpoint %d not witnessed: %s", cp.size, exc)
+            self.witness_trouble = exc
+            return
+        self.witness_trouble = None
         if cosigned.note != cp.note:
             with self.sessions.begin() as s:
                 checkpoints.add_cosignatures(s, cp, cosigned.parsed())

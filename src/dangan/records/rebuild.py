@@ -212,7 +212,7 @@ def _relink(session: Session, stores: list[BlobStore]) -> None:
     for rec in session.scalars(select(Record)):
         rec.ledger_seq = latest_placing(session, rec.id)
         if rec.id in given:
-            rec.receipt_json = json.dumps(given[rec.id], ensure_ascii=False)
+            rec.receipt_json = json.dumps(given[rec.id], ensure_ascii=False, sort_keys=True)
 
 
 def _extract(c: RecordsDeps, rec: Record) -> str:

@@ -67,7 +67,7 @@ def issue_receipt(deps: RecordsDeps, record_id: str, seq: int) -> Receipt:
             )
         rec.ledger_seq = seq
         receipt = receipt_of(session, rec, deps.ledger)
-        rec.receipt_json = json.dumps(receipt, ensure_ascii=False)
+        rec.receipt_json = json.dumps(receipt, ensure_ascii=False, sort_keys=True)
     mirror.put_receipt([r.store for r in deps.roots], record_id, receipt)
     return receipt
 

@@ -135,6 +135,12 @@ class UnitOfWork:
         """Commit the effect with its queued events and wait for their batch — or, with no
         effect but the events, hand them to the sequencer directly."""
         if self._wrote or _effects(self.session):
+            try:
+                self.deps.sequencer.check(self.session)
+            except BaseException as exc:
+                tx.__exit__(type(exc), exc, exc.__traceback__)  # rolls the effect back
+                self._session = None
+                raise
             ids = [self.deps.ledger.enqueue(self.session, r.event) for r in self._recorded]
             tx.__exit__(None, None, None)
             self._session = None
