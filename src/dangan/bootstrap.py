@@ -7,7 +7,7 @@ as production by calling `bootstrap(settings)`. `Container` satisfies every feat
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -19,6 +19,7 @@ from dangan.crypto.interfaces import CryptoSuite
 from dangan.db.engine import is_sqlite, make_engine, make_sessionmaker
 from dangan.db.locking import named_lock
 from dangan.ledger import Ledger
+from dangan.ledger.checkpoints import Checkpoint
 from dangan.ledger.sequencer import LOCK_KEY, LOCK_NAME, Cosigner, Sequencer
 from dangan.metadata import ArchivalCodeFormat, SchemaRegistry, load_schedule
 from dangan.metadata.retention import RetentionSchedule
@@ -103,8 +104,21 @@ def make_sequencer(
 def make_cosigner(
     settings: Settings, sessions: sessionmaker[Session], ledger: Ledger
 ) -> Cosigner | None:
-    """Asks the configured witnesses to co-sign each new checkpoint (see ledger.witnessing)."""
-    return None  # wired once the witness client lands
+    """Asks the configured witnesses to co-sign each new checkpoint (see ledger.witnessing):
+    all at once, each from the size it last cosigned (learnt from its 409 after a restart),
+    with the consistency proof read from the database; `UpstreamError` below the quorum."""
+    from dangan.ledger.witnessing import Witnesses
+
+    witnesses = Witnesses(settings.ledger)
+
+    def proof(old: int, new: int) -> list[bytes]:
+        with sessions() as s:
+            return ledger.consistency_proof(s, old, new)
+
+    def cosign(cp: Checkpoint) -> Checkpoint:
+        return replace(cp, note=witnesses.cosign(cp.parsed(), None, proof).render())
+
+    return cosign
 
 
 def bootstrap(settings: Settings | None = None) -> Container:
