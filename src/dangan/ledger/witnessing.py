@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import logging
 import threading
+import weakref
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -82,6 +83,11 @@ def _trouble(peer: _Peer, code: str, en: str) -> Problem:
     return Problem(f"witness:{peer.name}", code, f"见证方 {peer.name}：{en}", en)
 
 
+def _shut(pool: ThreadPoolExecutor, http: httpx.Client) -> None:
+    pool.shutdown(wait=False)  # idle: `cosign` waits for all it submits (and GC may run here)
+    http.close()
+
+
 class Witnesses:
     """The witnesses of `LedgerSettings.witnesses`, and the quorum a checkpoint needs."""
 
@@ -97,6 +103,8 @@ class Witnesses:
         workers = max(1, len(self._peers))
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="witness")
         self._lock = threading.Lock()
+        # closed by close(), or when this object is collected (an owner that never calls it)
+        self._closer = weakref.finalize(self, _shut, self._pool, self._http)
 
     @property
     def keys(self) -> dict[str, bytes]:
@@ -108,8 +116,7 @@ class Witnesses:
         return {p.name: p.size for p in self._peers}
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True)
-        self._http.close()
+        self._closer()
 
     def __enter__(self) -> Witnesses:
         return self
