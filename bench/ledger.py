@@ -1,6 +1,13 @@
 """Benchmark the audit log: durable appends against a plain-commit floor, proofs, verification.
 
-    .venv/bin/python bench/ledger.py [-n 5000] [--suite sm|intl] [--pg URL] [--json PATH]
+    .venv/bin/python -m bench.ledger [-n 5000] [--suite sm|intl] [--pg URL] [--json PATH]
+    .venv/bin/python -m bench.ledger --concurrent [--seconds 10] [--writers 1 64] [--pg URL]
+    .venv/bin/python -m bench.ledger --scale 1000000 [--pg URL]
+
+Three modes. The default (below) appends one event per transaction with the low-level
+`Ledger.append`. `--concurrent` (bench/ledger_concurrent.py) runs 1 and 64 writers through
+the group commit every use case uses. `--scale N` (bench/ledger_scale.py) generates a log of
+N entries and reports proof sizes and the time of a full verification.
 
 Each append is its own committed transaction (SQLite WAL + synchronous=FULL, so fsync'd).
 The floor is measured in the same run and the same database: N committed transactions that
@@ -225,6 +232,20 @@ def table(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _one_mode(
+    label: str, engine: Engine, suite: KeyedSuite, tmp: Path, args: argparse.Namespace
+) -> dict[str, Any]:
+    if args.concurrent:
+        from bench import ledger_concurrent
+
+        return ledger_concurrent.run(label, engine, suite, tmp, args)
+    if args.scale:
+        from bench import ledger_scale
+
+        return ledger_scale.run(label, engine, suite, tmp, args)
+    return run(label, engine, suite, args.n, args.samples)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-n", type=int, default=5000, help="events to append")
@@ -234,24 +255,33 @@ def main() -> None:
     )
     parser.add_argument("--samples", type=int, default=300)
     parser.add_argument("--json", type=Path, help="write the results as JSON to this file")
+    group = parser.add_argument_group("--concurrent: group commit with many writers")
+    group.add_argument("--concurrent", action="store_true")
+    group.add_argument("--seconds", type=float, default=10, help="per writer count")
+    group.add_argument("--writers", type=int, nargs="+", default=[1, 64])
+    group.add_argument("--batch-max", type=int, default=256)
+    group.add_argument("--linger-ms", type=float, default=2.0)
+    scale = parser.add_argument_group("--scale N: proof sizes and verify time at N entries")
+    scale.add_argument("--scale", type=int, default=0)
     args = parser.parse_args()
 
-    results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        key_dir = Path(tmp) / "keys"
-        init_keys(key_dir, args.suite)
-        suite = load_suite(key_dir, args.suite)
-        sqlite = make_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
-        results.append(run("sqlite", sqlite, suite, args.n, args.samples))
+    results: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        init_keys(tmp / "keys", args.suite)
+        suite = load_suite(tmp / "keys", args.suite)
+        sqlite = make_engine(f"sqlite:///{tmp / 'bench.db'}")
+        results.append(_one_mode("sqlite", sqlite, suite, tmp, args))
         sqlite.dispose()
         if args.pg:
             with scratch_database(args.pg) as url:
                 pg = make_engine(url)
                 try:
-                    results.append(run("postgresql", pg, suite, args.n, args.samples))
+                    results.append(_one_mode("postgresql", pg, suite, tmp, args))
                 finally:
                     pg.dispose()
-    print(table(results))
+    if not (args.concurrent or args.scale):
+        print(table(results))
     text = json.dumps(results, indent=2, ensure_ascii=False)
     if args.json:
         args.json.write_text(text + "\n", encoding="utf-8")

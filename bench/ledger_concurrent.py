@@ -1,7 +1,7 @@
 """Benchmark group commit: durable ledger appends from 1 and 64 concurrent writers.
 
-    .venv/bin/python bench/ledger_concurrent.py [--seconds 10] [--writers 1 64]
-                                               [--suite sm|intl] [--pg URL] [--json PATH]
+    .venv/bin/python -m bench.ledger --concurrent [--seconds 10] [--writers 1 64]
+                                     [--suite sm|intl] [--pg URL] [--json PATH]
 
 Each writer appends one event at a time through the sequencer and waits until it is durable:
 in the database, signed into a checkpoint of its batch, and copied to two local storage roots
@@ -16,20 +16,18 @@ append). Latency is per append, from the call to its return.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.ledger import FLOOR, scratch_database
+from bench.ledger import FLOOR
 from sqlalchemy import Engine, insert
 
-from dangan.crypto import KeyedSuite, init_keys, load_suite
+from dangan.crypto import KeyedSuite
 from dangan.db.base import Base
-from dangan.db.engine import make_engine, make_sessionmaker
+from dangan.db.engine import make_sessionmaker
 from dangan.db.locking import named_lock
 from dangan.ledger import LEDGER_TABLES, Ledger
 from dangan.ledger.sequencer import LOCK_KEY, LOCK_NAME, Sequencer
@@ -125,38 +123,3 @@ def run(
         result["entries"] = report.size
         assert report.ok, report.problems[:3]
     return result
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--writers", type=int, nargs="+", default=[1, 64])
-    parser.add_argument("--batch-max", type=int, default=256)
-    parser.add_argument("--linger-ms", type=float, default=2.0)
-    parser.add_argument("--suite", choices=["sm", "intl"], default="sm")
-    parser.add_argument("--pg", help="PostgreSQL SQLAlchemy URL (a throw-away database is used)")
-    parser.add_argument("--json", type=Path)
-    args = parser.parse_args()
-    results = []
-    with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
-        init_keys(tmp / "keys", args.suite)
-        suite = load_suite(tmp / "keys", args.suite)
-        sqlite = make_engine(f"sqlite:///{tmp / 'bench.db'}")
-        results.append(run("sqlite", sqlite, suite, tmp, args))
-        sqlite.dispose()
-        if args.pg:
-            with scratch_database(args.pg) as url:
-                pg = make_engine(url)
-                try:
-                    results.append(run("postgresql", pg, suite, tmp, args))
-                finally:
-                    pg.dispose()
-    text = json.dumps(results, indent=2, ensure_ascii=False)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n", encoding="utf-8")
-
-
-if __name__ == "__main__":
-    main()

@@ -117,12 +117,10 @@ def compare_copy(
     name = store.name
     db = _db_rows(session, size)
     held = next(db, None)
-    tree = _CopyTree(ledger)
     differing: list[tuple[int, str]] = []  # (seq, the note of the copy's segment)
     lacking: list[int] = []
     count = 0
     for seg in _copy_segments(store):
-        tree.add(seg)
         for seq, copy_text in enumerate(seg.entries, start=seg.start):
             if held is not None and held[0] == seq:
                 if held[1] != copy_text:
@@ -132,7 +130,7 @@ def compare_copy(
                 lacking.append(seq)
         count = seg.end
     behind = [] if held is None else [held[0], *(seq for seq, _ in db)]
-    in_copy = [seq for seq, note in differing if tree.altered(seq, note)]
+    in_copy = _altered_in_copy(ledger, store, differing) if differing else []
     in_db = [seq for seq, note in differing if seq not in set(in_copy)]
     problems = [_differs(name, in_db)] if in_db else []
     problems += [_copy_altered(name, a, b) for a, b in _runs(in_copy)]
@@ -140,6 +138,17 @@ def compare_copy(
     if behind:
         problems.append(_copy_behind(name, max(behind[0], count), size))
     return problems
+
+
+def _altered_in_copy(
+    ledger: Ledger, store: BlobStore, differing: list[tuple[int, str]]
+) -> list[int]:
+    """Of the positions where the copy and the database differ, those where the copy is the
+    one wrong. Its tree is recomputed only now, when something differs (a second read)."""
+    tree = _CopyTree(ledger)
+    for seg in _copy_segments(store):
+        tree.add(seg)
+    return [seq for seq, note in differing if tree.altered(seq, note)]
 
 
 def _differs(name: str, seqs: list[int]) -> LedgerProblem:
