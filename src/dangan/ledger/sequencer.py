@@ -121,6 +121,11 @@ class Sequencer:
                 for i in ids:
                     self._queued.pop(i, None)
 
+    def at_rest(self) -> AbstractContextManager[object]:
+        """Hold the log still: no batch is between its commit and its copies while held (a
+        reader's snapshot taken inside sees the copies complete up to the database)."""
+        return self._lock()
+
     def check(self, session: Session) -> None:
         """Refuse, before an effect commits, when the log in the database is behind or beside
         the highest checkpoint signed outside it: the batch would refuse its event anyway,
@@ -147,7 +152,9 @@ class Sequencer:
                     self._cv.wait(POLL)
             if lead:
                 self._lead()
-            elif ids and not done():
+            # events queued here may have been sequenced by another process's batch (a
+            # single-threaded process leads every round and must look too, or it spins)
+            if ids and not done():
                 self._look_up(ids)
 
     def _lead(self) -> None:
