@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +19,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
 
 from dangan.audit.services import consistency, latest_checkpoint, verify_ledger
 from dangan.bootstrap import Container
+from dangan.core.clock import utcnow
 from dangan.core.errors import IntegrityFailure
 from dangan.crypto import SmSuite
 from dangan.crypto.interfaces import CryptoSuite
@@ -29,6 +32,7 @@ from dangan.ledger import checkpoints, mirror
 from dangan.ledger.checkpoints import sign_checkpoint
 from dangan.ledger.domain import TreeBuilder
 from dangan.ledger.domain import leaf_hash as dangan_leaf_hash
+from dangan.ledger.events import audit_event
 from dangan.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerHead, LedgerNode
 from dangan.ledger.report import VerifyReport
 from dangan.records.models import Record
@@ -366,3 +370,38 @@ def test_an_edited_storage_copy_is_blamed_on_the_copy(archive: Archive) -> None:
     assert store.name in report.problems[0].en
     # the database and the other root are untouched, so the archive goes on
     assert archive.ingest_one(7)["ledger_seq"] == ENTRIES
+
+
+def test_verify_while_appends_go_on_finds_nothing(
+    archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Verification reads a snapshot while writers go on appending: what was committed and
+    copied since is not taken for entries missing from the database, and writers are not held
+    up for the length of the verification (SQLite reads a WAL snapshot)."""
+    c = archive.c
+    verify = c.ledger.verify
+    appended: list[int] = []
+
+    def verify_while_appending(session: Session) -> VerifyReport:
+        report = verify(session)
+
+        def writer() -> None:
+            for n in range(3):
+                event = audit_event("test.appended", "cli", utcnow(), "ok", details={"n": n})
+                appended.append(c.sequencer.append([event])[0].seq)
+
+        # appends from another thread while this snapshot is open: they must not wait for it
+        thread = threading.Thread(target=writer)
+        thread.start()
+        thread.join(timeout=30)
+        assert not thread.is_alive()
+        return report
+
+    monkeypatch.setattr(c.ledger, "verify", verify_while_appending)
+    reports = [archive.report() for _ in range(3)]
+    assert len(appended) == 9
+    # each snapshot stopped short of what the copies and their latest checkpoints now hold
+    assert all(r.size < appended[-1] for r in reports)
+    assert [r.as_dict()["findings"] for r in reports] == [[]] * 3
+    monkeypatch.undo()
+    assert archive.report().ok

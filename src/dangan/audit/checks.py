@@ -5,7 +5,7 @@ in the copies) and every record's link to the event that placed it."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -29,13 +29,18 @@ def outside(
     stores: Sequence[BlobStore],
     report: VerifyReport,
     witnesses: LedgerSettings,
+    *,
+    now: Callable[[], int],
 ) -> None:
+    """`now()` gives the log's size outside the snapshot `session` reads (appends go on):
+    each comparison asks it after reading the outside copy, so anything committed since the
+    snapshot and already copied lies below it, and only what lies beyond is missing."""
     for store in stores:
-        report.problems += compare.compare_copy(session, ledger, report.size, store)
+        report.problems += compare.compare_copy(session, ledger, report.size, store, now)
         report.copies_checked += 1
-    report.problems += compare.compare_latest(session, ledger, stores)
+    report.problems += compare.compare_latest(session, ledger, stores, now)
     given = _receipts(session, stores)
-    report.problems += compare.check_receipts(session, ledger, given)
+    report.problems += compare.check_receipts(session, ledger, given, now)
     report.receipts_checked = len(given)
     report.problems += record_links(session, report)
     report.problems += witnessed(session, witnesses)

@@ -10,6 +10,7 @@ from typing import Any
 from dangan.audit import checks
 from dangan.audit.ports import AuditDeps
 from dangan.core.errors import NotFoundError
+from dangan.db.engine import read_only
 from dangan.ledger import checkpoints
 from dangan.ledger.checkpoints import Checkpoint
 from dangan.ledger.report import VerifyReport
@@ -25,15 +26,29 @@ def verify_ledger(deps: AuditDeps, actor: Actor) -> VerifyReport:
     compare it with every copy outside the database, every receipt and every record's link."""
     with UnitOfWork(deps, actor) as uow:
         uow.authorize(READ_LEDGER, event="ledger.verified")
-    with deps.sessions() as session:
+    with deps.sessions(bind=read_only(deps.engine)) as session:
         if deps.engine.dialect.name == "postgresql":
             # Without a snapshot, entries committed after the head was read look out of place.
             session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        with deps.sequencer.at_rest():  # the snapshot starts between batches
+            deps.ledger.size(session)
         report = deps.ledger.verify(session)
         checks.outside(
-            session, deps.ledger, [r.store for r in deps.roots], report, deps.settings.ledger
+            session,
+            deps.ledger,
+            [r.store for r in deps.roots],
+            report,
+            deps.settings.ledger,
+            now=lambda: _head_now(deps),
         )
         return report
+
+
+def _head_now(deps: AuditDeps) -> int:
+    """The log's size now, outside the verification's snapshot: what appends since added is
+    in the copies legitimately."""
+    with deps.sessions(bind=read_only(deps.engine)) as session:
+        return deps.ledger.size(session)
 
 
 @use_case()

@@ -45,7 +45,19 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the write lock at BEGIN (no deadlock upgrading a read); a read-only
+        # engine (`read_only`) reads a WAL snapshot without holding writers up.
+        deferred = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+
+READ_ONLY = "dangan_read_only"
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same engine (pool, events) for long reads: on SQLite its transactions begin
+    DEFERRED, so a long verification does not block every writer for its whole length."""
+    return engine.execution_options(**{READ_ONLY: True})
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -8,7 +8,7 @@ the positions involved; `report.findings` groups them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -108,12 +108,17 @@ class _CopyTree:
 
 
 def compare_copy(
-    session: Session, ledger: Ledger, size: int, store: BlobStore
+    session: Session,
+    ledger: Ledger,
+    size: int,
+    store: BlobStore,
+    now: Callable[[], int] | None = None,
 ) -> list[LedgerProblem]:
     """The copy in `store` position by position against the database's first `size` entries:
     entries that differ (blamed on the copy when the copy no longer fits the checkpoint it
     was written with, else on the database), positions the copy holds and the database lacks
-    (deleted or cut), and positions the copy has not caught up with."""
+    (deleted or cut), and positions the copy has not caught up with. Positions beyond `size`
+    below `now()` (asked once the copy is read) were appended after the snapshot."""
     name = store.name
     db = _db_rows(session, size)
     held = next(db, None)
@@ -130,6 +135,9 @@ def compare_copy(
                 lacking.append(seq)
         count = seg.end
     behind = [] if held is None else [held[0], *(seq for seq, _ in db)]
+    if lacking and lacking[-1] >= size:
+        appended = now() if now is not None else size
+        lacking = [seq for seq in lacking if not size <= seq < appended]
     in_copy = _altered_in_copy(ledger, store, differing) if differing else []
     in_db = [seq for seq, note in differing if seq not in set(in_copy)]
     problems = [_differs(name, in_db)] if in_db else []
@@ -198,9 +206,13 @@ def _copy_behind(name: str, start: int, end: int) -> LedgerProblem:
 
 
 def compare_latest(
-    session: Session, ledger: Ledger, stores: Sequence[BlobStore]
+    session: Session,
+    ledger: Ledger,
+    stores: Sequence[BlobStore],
+    now: Callable[[], int] | None = None,
 ) -> list[LedgerProblem]:
-    """Every root's highest signed checkpoint against the database's tree."""
+    """Every root's highest signed checkpoint against the database's tree (a checkpoint
+    beyond the snapshot but within `now()` was signed since, and is not compared)."""
     size = ledger.size(session)
     problems = []
     for store in stores:
@@ -211,6 +223,8 @@ def compare_latest(
         if got is None:
             continue
         signed = got[0]
+        if size < signed.size <= (now() if now is not None else size):
+            continue
         if signed.size > size:
             problems.append(
                 LedgerProblem(
@@ -239,13 +253,18 @@ def compare_latest(
 
 
 def check_receipts(
-    session: Session, ledger: Ledger, receipts: Mapping[str, Mapping[str, Any]]
+    session: Session,
+    ledger: Ledger,
+    receipts: Mapping[str, Mapping[str, Any]],
+    now: Callable[[], int] | None = None,
 ) -> list[LedgerProblem]:
     """Each receipt's proof against the log's key, and its checkpoint against the database's
-    checkpoint of the same size."""
+    checkpoint of the same size (a receipt given since the snapshot, within `now()`, is
+    checked by its proof alone)."""
     problems = []
     key = ledger.suite.public_key()
     size = ledger.size(session)
+    fresh = now() if now is not None else size
     for record_id, receipt in sorted(receipts.items()):
         bundle = receipt.get("ledger")
         if not isinstance(bundle, Mapping):
@@ -257,18 +276,25 @@ def check_receipts(
             verifier_for(ledger.suite.sign_name),
             ledger.suite.sign_name,
         )
-        problems += _receipt_problems(session, record_id, bundle, found, size)
+        problems += _receipt_problems(session, record_id, bundle, found, size, fresh)
     return problems
 
 
-def _receipt_problems(
-    session: Session, record_id: str, bundle: Mapping[str, Any], found: list[str], size: int
+def _receipt_problems(  # noqa: PLR0917 - the receipt, what its proof gave, and both sizes
+    session: Session,
+    record_id: str,
+    bundle: Mapping[str, Any],
+    found: list[str],
+    size: int,
+    fresh: int,
 ) -> list[LedgerProblem]:
     seq = bundle.get("seq") if isinstance(bundle.get("seq"), int) else None
     if found:
         return [_receipt(record_id, seq, "receipt_invalid", "收据的证明不成立", "; ".join(found))]
     note = parse_note(str(bundle["checkpoint"]))
     cp = parse_checkpoint(note.text)
+    if size < cp.size <= fresh:
+        return []  # given since the snapshot; its proof held above
     if cp.size > size:
         return [
             _receipt(

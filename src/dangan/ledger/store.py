@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Select, insert, select, tuple_, update
+from sqlalchemy import Select, and_, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -271,9 +271,19 @@ class Ledger:
             )
             found.update({(0, r.seq): bytes(r.leaf_hash) for r in rows})
         if inner:
+            by_level: dict[int, list[int]] = {}
+            for lv, i in inner:
+                by_level.setdefault(lv, []).append(i)
+            # One `level = L AND idx IN (…)` term per level, not a row-value IN: SQLite plans
+            # the latter as a scan of every node, the former as primary-key look-ups.
             rows2 = session.execute(
                 select(LedgerNode.level, LedgerNode.idx, LedgerNode.hash).where(
-                    tuple_(LedgerNode.level, LedgerNode.idx).in_(inner)
+                    or_(
+                        *(
+                            and_(LedgerNode.level == lv, LedgerNode.idx.in_(idxs))
+                            for lv, idxs in sorted(by_level.items())
+                        )
+                    )
                 )
             )
             found.update({(r.level, r.idx): bytes(r.hash) for r in rows2})
