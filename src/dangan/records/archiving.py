@@ -7,12 +7,14 @@
   checkpoint, outbox, stored receipt) → after the commit: package metadata into OCFL and the
   index (the outbox, also drained at every start).
 
-Every check precedes the first write, so bad input writes nothing.
+Every check precedes the first write, so bad input writes nothing; a submission refused at its
+commit (the ledger's check, a constraint) removes the content it staged before raising.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -48,11 +50,12 @@ from dangan.records.packages import add_version, package_description
 from dangan.records.ports import RecordsDeps
 from dangan.records.receipts import Receipt, issue_receipt, stored_receipt
 from dangan.records.receiving import check_file_list, measure_file
-from dangan.records.staging import stage_content
+from dangan.records.staging import stage_content, unstage
 from dangan.usecase import Actor, UnitOfWork, authorize, use_case
 from dangan.usecase.uow import Recorded
 
 ARCHIVED, QUEUED = "record.archived", "record.queued"
+log = logging.getLogger("dangan.records")
 
 
 @dataclass(frozen=True)
@@ -84,9 +87,13 @@ def archive_submission(deps: RecordsDeps, actor: Actor, sub: Submission) -> Rece
         earlier = _earlier_answer(deps, sub, submission_digest(metadata, facts))
         if earlier is not None:
             return earlier
-        prep = _prepare(deps, sub, metadata, facts)
-        with UnitOfWork(deps, actor) as uow:
-            placed = _commit(uow, deps, sub, prep)
+        try:
+            prep = _prepare(deps, sub, metadata, facts)
+            with UnitOfWork(deps, actor) as uow:
+                placed = _commit(uow, deps, sub, prep)
+        except BaseException:
+            _unstage_unless_committed(deps, record_id)
+            raise
         receipt = issue_receipt(deps, record_id, placed.seq)
     drain_outbox(deps, record_id=record_id)
     return receipt
@@ -171,6 +178,22 @@ def _prepare(
         placement=placement,
         replica_counts=stage_content(deps.roots, record_id, sub.files, facts),
     )
+
+
+def _unstage_unless_committed(deps: RecordsDeps, record_id: str) -> None:
+    """Staging or the transaction failed: remove the content staged for it from every root.
+
+    A failure can also come after the commit (waiting for the ledger's batch): the record then
+    stands and its content is its own, so the database is asked first; in doubt (it cannot
+    answer) the content stays for `recover`, which keeps what a committed record owns."""
+    try:
+        with deps.sessions() as session:
+            committed = session.scalar(select(Record.id).where(Record.id == record_id))
+    except Exception as exc:  # best effort: the original failure is what the caller sees
+        log.warning("staged content of %s left until recover: %s", record_id, exc)
+        return
+    if committed is None:
+        unstage(deps.roots, record_id)
 
 
 def _no_floats(value: Any) -> Any:

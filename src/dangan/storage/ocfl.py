@@ -138,7 +138,8 @@ class OcflStorageRoot(OcflWriter):
     def discard_incomplete_at(self, root: str, object_id: str | None = None) -> int:
         """As `discard_incomplete`, by object directory (for objects whose id was never
         recorded because the crash came before the first inventory)."""
-        rel = self._objects().get(root, set())
+        # only this object's keys: a failed submission must not list the whole root
+        rel = {key[len(root) + 1 :] for key in self.store.list(root) if key.startswith(f"{root}/")}
         oid, head = self._inventory_id(root) if INVENTORY in rel else (None, None)
         if oid is not None and object_id is not None and oid != object_id:
             raise ConflictError(
