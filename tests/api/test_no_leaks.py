@@ -24,6 +24,7 @@ ROUTES = [
     ("GET", "/api/v1/records/{ref}/history", None),
     ("GET", "/api/v1/records/{ref}/files/notice-1.txt", None),
     ("GET", "/api/v1/records/{ref}/events/0/proof", None),
+    ("GET", "/api/v1/records/{ref}/verification", None),
     ("PATCH", "/api/v1/records/{ref}", {"changes": {"title": "改"}, "reason": "试"}),
 ]
 

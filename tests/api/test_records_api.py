@@ -1,6 +1,6 @@
 """/api/v1/records on SQLite and PostgreSQL: who sees what (items, totals, facets), details,
-downloads verified replica by replica, corrections, history and proofs — and the ledger
-events every request leaves behind, refusals included."""
+downloads verified replica by replica, corrections, history, proofs and verification — and the
+ledger events every request leaves behind, refusals included."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from dangan.bootstrap import Container
 from dangan.core.errors import IntegrityFailure
@@ -457,3 +457,48 @@ def test_proof_of_an_event_of_that_record(world: World) -> None:
     wrong = other["events"][0]["seq"]
     r2 = world.get("staff_a", f"/api/v1/records/{rid}/events/{wrong}/proof")
     assert (r2.status_code, r2.json()["code"]) == (404, "ledger_entry_not_found")
+
+
+# --- verification: replicas, signatures and the record's ledger events --------------------------
+
+
+def _findings(report: dict[str, Any]) -> set[tuple[str, int | None]]:
+    return {(f["code"], f["seq"]) for f in report["ledger_findings"]}
+
+
+def test_verification_reports_a_deleted_ledger_event_by_position(world: World) -> None:
+    rid = world.rec["a_open"]
+    r = world.get("staff_a", f"/api/v1/records/{rid}/verification")
+    assert r.status_code == 200, r.text
+    good = r.json()
+    assert (good["ok"], good["problems"]) == (True, [])
+    [seq] = good["ledger_positions"]
+    with world.c.sessions.begin() as s:
+        s.execute(delete(LedgerEntry).where(LedgerEntry.seq == seq))
+    bad = world.get("staff_a", f"/api/v1/records/{rid}/verification").json()
+    assert bad["ok"] is False
+    assert ("ledger_entry_missing", seq) in _findings(bad)
+    # the proof view names it too, instead of answering that the record has no such event
+    before = ledger_size(world.c)
+    r = world.get("staff_a", f"/api/v1/records/{rid}/events/{seq}/proof")
+    assert (r.status_code, r.json()["code"]) == (500, "ledger_event_invalid")
+    assert f"ledger position {seq}" in r.json()["en"]
+    assert brief(ledger_events(world.c, before)) == [("record.proof_viewed", "staff_a", "failure")]
+
+
+def test_verification_and_proof_name_an_edited_ledger_event(world: World) -> None:
+    rid = world.rec["a_open"]
+    seq = world.get("staff_a", f"/api/v1/records/{rid}/history").json()["events"][0]["seq"]
+    with world.c.sessions.begin() as s:
+        entry = s.get(LedgerEntry, seq)
+        assert entry is not None
+        entry.event = entry.event.replace('"actor":"system:oa"', '"actor":"system:hr"')
+    report = world.get("staff_a", f"/api/v1/records/{rid}/verification").json()
+    assert report["ok"] is False
+    assert {("ledger_leaf_mismatch", seq), ("ledger_proof_invalid", seq)} <= _findings(report)
+    r = world.get("staff_a", f"/api/v1/records/{rid}/events/{seq}/proof")
+    assert (r.status_code, r.json()["code"]) == (500, "ledger_event_invalid")
+    assert f"账本位置 {seq}" in r.json()["zh"]
+    # another record's events are untouched, and its proof is handed out as before
+    other = world.rec["a_ctrl"]
+    assert world.get("archivist", f"/api/v1/records/{other}/verification").json()["ok"] is True

@@ -17,8 +17,8 @@ from dangan.ledger.models import LedgerEntry
 from dangan.ledger.note import check_witnessed
 from dangan.ledger.report import LedgerProblem, VerifyReport
 from dangan.ledger.store import Ledger
+from dangan.records.domain import PLACING
 from dangan.records.models import Record
-from dangan.records.receipts import PLACING
 from dangan.settings import LedgerSettings
 from dangan.storage.interfaces import BlobStore
 

@@ -1,4 +1,4 @@
-"""`/api/v1/records` (browse, describe, download, correct, history, proofs) and
+"""`/api/v1/records` (browse, describe, download, correct, history, proofs, verify) and
 `/api/v1/search`: HTTP shells over the archive's use cases, which decide with the policy and
 write the ledger.
 
@@ -105,6 +105,19 @@ def event_proof(
     deps: Deps, person: CurrentPerson, ref: str, seq: Annotated[int, Path(ge=0)]
 ) -> dict[str, Any]:
     return services.proof(deps, person, ref, seq)
+
+
+@router.get(
+    "/records/{ref}/verification",
+    tags=["records"],
+    summary="校验档案：各副本摘要、签名与账本事件 / verify a record: replicas, signatures, "
+    "its ledger events",
+    responses=_ONE,
+)
+def verify_record(deps: Deps, person: CurrentPerson, ref: str) -> dict[str, Any]:
+    """What `dangan verify` prints: `ok` is false when any check failed, and each ledger
+    finding names its position."""
+    return services.verify_record(deps, person, ref).as_dict()
 
 
 def content_disposition(name: str) -> str:

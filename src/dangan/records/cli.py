@@ -105,7 +105,8 @@ def show(ctx: typer.Context, record: str) -> None:
 
 
 def verify(ctx: typer.Context, record: str) -> None:
-    """校验档案摘要与签名 / verify a record's digests and signatures on every replica."""
+    """校验档案摘要、签名与账本事件 / verify a record: digests on every replica, signatures,
+    and its ledger events (exit 1 when any check fails)."""
     from dangan.records.services import verify_record
 
     with instance(ctx) as deps:

@@ -6,7 +6,9 @@ No database, storage or web imports here; services.py wires these to the adapter
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,11 @@ RECORD_NAMESPACE = uuid.UUID("7c1f7d2a-4c3b-5e0f-9a57-0d4e1b6a2c11")
 
 ROLE_MAIN = "main"
 ROLE_ATTACHMENT = "attachment"
+
+# The events that place a record (its receipt proves the latest), and those that change it:
+# each of these adds one version of the record and carries that version's package signature.
+PLACING = ("record.archived", "record.queued")
+CHANGING = (*PLACING, "record.edited")
 
 
 @dataclass(frozen=True)
@@ -96,3 +103,114 @@ def file_entry(f: FileFacts) -> dict[str, Any]:
 def package_manifest(package: dict[str, Any]) -> bytes:
     """The bytes the system signs: canonical JSON of the whole package description."""
     return canonical_json(package)
+
+
+# --- a record's own ledger events ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LedgerFinding:
+    """What is wrong with one of a record's ledger events; `seq` is its position when known."""
+
+    code: str
+    zh: str
+    en: str
+    seq: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "seq": self.seq, "zh": self.zh, "en": self.en}
+
+    def __str__(self) -> str:
+        return f"[{self.code}] {self.zh} / {self.en}"
+
+
+def at_position(seq: int, code: str, zh: str, en: str) -> LedgerFinding:
+    return LedgerFinding(code, f"账本位置 {seq}：{zh}", f"ledger position {seq}: {en}", seq)
+
+
+def event_findings(
+    seq: int, text: str, record_id: str, kinds: Collection[str] | None = None
+) -> list[LedgerFinding]:
+    """The event stored at `seq` is this record's: JSON carrying its own position, naming the
+    record, and (with `kinds`) a successful event of one of those types."""
+    try:
+        event = json.loads(text)
+    except ValueError:
+        event = None
+    if not isinstance(event, dict):
+        return [
+            at_position(seq, "ledger_event_unreadable", "事件不是 JSON 对象", "not a JSON object")
+        ]
+    found = []
+    if event.get("seq") != seq:
+        found.append(
+            at_position(
+                seq,
+                "ledger_event_moved",
+                f"事件记载的位置是 {event.get('seq')}",
+                f"the event says it is at position {event.get('seq')}",
+            )
+        )
+    if event.get("target") != record_id:
+        found.append(
+            at_position(
+                seq,
+                "ledger_event_not_this_record",
+                f"事件对象是 {event.get('target')}，不是本档案 {record_id}",
+                f"the event is about {event.get('target')}, not this record {record_id}",
+            )
+        )
+    elif kinds is not None and (
+        event.get("type") not in kinds or event.get("outcome") != "success"
+    ):
+        found.append(
+            at_position(
+                seq,
+                "ledger_event_not_this_change",
+                f"事件 {event.get('type')}（{event.get('outcome')}）不是本档案的{'/'.join(kinds)}",
+                f"the event {event.get('type')} ({event.get('outcome')}) is not one of "
+                f"{', '.join(kinds)} of this record",
+            )
+        )
+    return found
+
+
+def signed_version(event: Mapping[str, Any]) -> str | None:
+    """The package signature a changing event carries (the version it added)."""
+    details = event.get("details")
+    value = details.get("package_signature") if isinstance(details, Mapping) else None
+    return value if isinstance(value, str) else None
+
+
+def match_versions(
+    versions: Sequence[tuple[int, str]], events: Mapping[int, Mapping[str, Any]]
+) -> tuple[dict[int, int], list[LedgerFinding]]:
+    """Each version (number, package signature) with the changing event that added it (by
+    the signature it carries): {version: position}, and the events that added no version of
+    the record. Versions left out of the mapping have no event among `events`."""
+    by_signature = {sig: version for version, sig in versions}
+    added: dict[int, int] = {}
+    stray = []
+    for seq, event in sorted(events.items()):
+        version = by_signature.get(signed_version(event) or "")
+        if version is None or version in added:
+            stray.append(
+                at_position(
+                    seq,
+                    "ledger_event_without_version",
+                    f"事件 {event.get('type')} 所载的系统签名不属于本档案的任何版本",
+                    f"the package signature of the {event.get('type')} event is no version's "
+                    "of this record",
+                )
+            )
+        else:
+            added[version] = seq
+    return added, stray
+
+
+def unrecorded_version(version: int) -> LedgerFinding:
+    return LedgerFinding(
+        "ledger_version_unrecorded",
+        f"第 {version} 版在数据库的账本中没有记录它的事件",
+        f"version {version} has no event recording it in the database's ledger",
+    )

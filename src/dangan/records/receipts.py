@@ -21,6 +21,7 @@ from dangan.core.errors import NotFoundError
 from dangan.ledger import mirror
 from dangan.ledger.models import LedgerEntry
 from dangan.ledger.store import Ledger
+from dangan.records.domain import PLACING
 from dangan.records.models import Record
 from dangan.records.ports import RecordsDeps
 
@@ -70,10 +71,6 @@ def issue_receipt(deps: RecordsDeps, record_id: str, seq: int) -> Receipt:
         rec.receipt_json = json.dumps(receipt, ensure_ascii=False, sort_keys=True)
     mirror.put_receipt([r.store for r in deps.roots], record_id, receipt)
     return receipt
-
-
-# The events that place a record: its receipt proves the latest of them.
-PLACING = ("record.archived", "record.queued")
 
 
 def relink(deps: RecordsDeps) -> int:
