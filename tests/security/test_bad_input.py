@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from dangan.bootstrap import Container
-from dangan.core.errors import InvalidInputError
-from dangan.interop.envelope import read_envelope
+from dangan.core.errors import InvalidInputError, MalformedInputError
+from dangan.interop.bagit_zip import read_bagit_zip
+from dangan.interop.envelope import folder_submissions, read_envelope
 from dangan.records.domain import IncomingFile, Submission
 from tests.archive_kit import (
     NOTICE,
@@ -25,6 +26,7 @@ from tests.archive_kit import (
     stored_objects,
     write_doc,
 )
+from tests.unit.test_interop_bagit import FILES, make_bag_zip
 
 
 @pytest.fixture
@@ -156,6 +158,26 @@ def test_invalid_utf8_metadata_file(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError) as exc:
         read_envelope(bad)
     assert exc.value.problems[0].code == "invalid_utf8"
+
+
+@pytest.mark.parametrize("depth", [1000, 100_000])
+def test_deep_metadata_files_are_refused_before_parsing(tmp_path: Path, depth: int) -> None:
+    """The CLI's envelopes and a bag's metadata.json: `json_too_deep`, the folder goes on."""
+    deep = b'{"source_id": "OA-1", "metadata": {"author": ' + b"[" * depth + b"]" * depth + b"}}"
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.json").write_bytes(deep)
+    (folder / "b.json").write_text('{"title": "t"}', encoding="utf-8")
+    with pytest.raises(MalformedInputError) as exc:
+        read_envelope(folder / "a.json")
+    assert [(p.field, p.code) for p in exc.value.problems] == [("metadata", "json_too_deep")]
+    [(_, refused), (_, read)] = folder_submissions(folder, "oa")
+    assert isinstance(refused, MalformedInputError)
+    assert isinstance(read, Submission)
+    bag = make_bag_zip(tmp_path, {**FILES, "metadata.json": deep})
+    with pytest.raises(MalformedInputError) as exc:
+        read_bagit_zip(bag, tmp_path / "work", source_system="oa")
+    assert exc.value.code == "json_too_deep"
 
 
 def test_cli_reports_bad_metadata_and_writes_nothing(tmp_path: Path) -> None:
