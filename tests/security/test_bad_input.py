@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 import zipfile
@@ -14,7 +15,7 @@ import pytest
 from dangan.bootstrap import Container
 from dangan.core.errors import InvalidInputError, MalformedInputError
 from dangan.interop.bagit_zip import read_bagit_zip
-from dangan.interop.envelope import folder_submissions, read_envelope
+from dangan.interop.envelope import folder_submissions, read_envelope, submission_from
 from dangan.records.domain import IncomingFile, Submission
 from tests.archive_kit import (
     NOTICE,
@@ -74,6 +75,26 @@ def test_every_metadata_problem_reported_at_once(archive: Container, tmp_path: P
         ("security_classification", "unknown_value"),
         ("颜色", "unknown_field"),
     } <= codes
+
+
+def test_invisible_characters_are_refused_on_every_intake_path(
+    archive: Container, tmp_path: Path
+) -> None:
+    """An envelope as `dangan ingest` reads it, and a BagIt package: the same validation."""
+    doc = write_doc(tmp_path, "正文.txt", "正文")
+    envelope = tmp_path / "env.json"
+    meta = {**NOTICE, "author": ["示范省应急管理厅", "\u2066示范省财政厅\u2069"]}
+    envelope.write_text(json.dumps({"metadata": meta}), encoding="utf-8")  # escaped: \u2066
+    sub = submission_from(read_envelope(envelope), tmp_path, "oa", "OA-1", [doc])
+    err = _rejected(archive, sub)
+    assert _codes(err) == {("author[1]", "invisible_character")}
+    assert "U+2066" in err.problems[0].zh
+    info = {"Title": "关于\u202e开展检查的通知", "Source-Organization": "某市档案局"}
+    bag = make_bag_zip(tmp_path / "bag", info={**info, "External-Identifier": "OA-2"})
+    packaged = read_bagit_zip(bag, tmp_path / "work", source_system="oa", source_id=None)
+    err = _rejected(archive, packaged)
+    assert _codes(err) >= {("title", "invisible_character")}
+    assert "U+202E" in next(p.en for p in err.problems if p.field == "title")
 
 
 def test_unknown_value_lists_allowed_values(archive: Container, tmp_path: Path) -> None:
