@@ -24,6 +24,7 @@ from dangan.ledger.sequencer import LOCK_KEY, LOCK_NAME, Cosigner, Sequencer
 from dangan.ledger.witnessing import Witnesses
 from dangan.metadata import ArchivalCodeFormat, SchemaRegistry, load_schedule
 from dangan.metadata.retention import RetentionSchedule
+from dangan.records.columns import too_narrow
 from dangan.search.interfaces import SearchIndex
 from dangan.settings import Settings, load_settings
 from dangan.storage import LocalBlobStore, OcflStorageRoot
@@ -72,12 +73,22 @@ def make_roots(settings: Settings) -> list[OcflStorageRoot]:
 
 
 def make_schemas(settings: Settings) -> SchemaRegistry:
-    """The packaged element sets plus each configured category's own file."""
+    """The packaged element sets plus each configured category's own file; one that allows
+    values its catalogue columns cannot hold is refused."""
     registry = SchemaRegistry.default()
     for cat in settings.categories:
         if cat.schema_file is not None:
             registry.register(cat.code, cat.schema_file)
-        registry.get(cat.code)  # fail at start-up, not at the first submission
+        # Fail at start-up, not at the first submission.
+        problems = too_narrow(registry.get(cat.code))
+        if problems:
+            raise ConfigurationError(
+                code="schema_wider_than_catalogue",
+                zh=f"门类 {cat.code} 的元数据方案允许的值超出数据库列的宽度",
+                en=f"the element set of category {cat.code} allows values wider than the "
+                "catalogue's columns",
+                problems=problems,
+            )
     return registry
 
 

@@ -223,6 +223,28 @@ def test_bad_input_writes_nothing(world: World) -> None:
     assert ledger_size(c) == start
 
 
+def test_names_that_would_display_as_something_else_are_refused(world: World) -> None:
+    c = world.c
+    start = ledger_size(c)
+    with pytest.raises(InvalidInputError) as err:
+        svc.create_user(
+            c, world.sysadmin, username="zhang3", display_name="张\u202e三", password=PW, now=T0
+        )
+    [problem] = err.value.problems
+    assert (problem.field, problem.code) == ("display_name", "invisible_character")
+    assert "U+202E" in problem.zh
+    assert "U+202E" in problem.en
+    for code, name, field in (("KJC", "科技\u200b处", "name"), ("K\u2066J", "科技处", "code")):
+        with pytest.raises(InvalidInputError) as err:
+            svc.create_department(c, world.sysadmin, code=code, name=name, now=T0)
+        assert [(p.field, p.code) for p in err.value.problems] == [(field, "invisible_character")]
+    assert ledger_size(c) == start
+    svc.create_user(
+        c, world.sysadmin, username="zhang3", display_name="张三（借调）", password=PW, now=T0
+    )
+    svc.create_department(c, world.sysadmin, code="KJC", name="科技处（信息中心）", now=T0)
+
+
 def test_admin_actions_are_on_the_ledger(world: World) -> None:
     types = [(e["type"], e["outcome"]) for e in events(world.c)]
     assert ("access.department_created", "success") in types

@@ -57,6 +57,9 @@ def test_edit_creates_version_keeps_old_and_is_on_the_ledger(
         ({"archival_code": "Z109-WS·2024-Y-BGS-0009"}, "改档号", "not_editable"),
         ({"date": "2024-02-30"}, "改日期", "bad_date"),
         ({"title": "关于开展安全生产大检查的通知（第1号）"}, "无变化", "no_change"),
+        ({"title": "关于开展\u202e检查的通知"}, "改题名", "invisible_character"),
+        ({"keywords": ["安全", "生\u200b产"]}, "补充关键词", "invisible_character"),
+        ({"title": "新题名"}, "依原件\u2067更正", "invisible_character"),
     ],
 )
 def test_bad_edits_change_nothing(
@@ -69,3 +72,21 @@ def test_bad_edits_change_nothing(
     found = history(archive, OPERATOR, rid)
     assert len(found["versions"]) == 1
     assert [e["type"] for e in found["events"]] == ["record.archived"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason", "field"),
+    [
+        ({"keywords": ["安全", "生\u200b产"], "abstract": "新摘要"}, "补充", "keywords[1]"),
+        ({"title": "新题名"}, "依原件\u2067更正", "reason"),
+    ],
+)
+def test_an_edit_names_the_field_with_an_invisible_character(
+    archive: Container, tmp_path: Path, changes: dict[str, object], reason: str, field: str
+) -> None:
+    """A repeatable element's value is named by its index, and the other changes wait."""
+    rid = ingest(archive, notice(tmp_path / "in", 1))["record_id"]
+    with pytest.raises(InvalidInputError) as exc:
+        edit_record(archive, archivist("张档案"), rid, changes, reason)
+    assert [(p.field, p.code) for p in exc.value.problems] == [(field, "invisible_character")]
+    assert len(history(archive, OPERATOR, rid)["versions"]) == 1

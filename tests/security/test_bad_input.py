@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 import zipfile
@@ -12,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from dangan.bootstrap import Container
-from dangan.core.errors import InvalidInputError
-from dangan.interop.envelope import read_envelope
+from dangan.core.errors import InvalidInputError, MalformedInputError
+from dangan.interop.bagit_zip import read_bagit_zip
+from dangan.interop.envelope import folder_submissions, read_envelope, submission_from
 from dangan.records.domain import IncomingFile, Submission
 from tests.archive_kit import (
     NOTICE,
@@ -25,6 +27,7 @@ from tests.archive_kit import (
     stored_objects,
     write_doc,
 )
+from tests.unit.test_interop_bagit import FILES, make_bag_zip
 
 
 @pytest.fixture
@@ -72,6 +75,26 @@ def test_every_metadata_problem_reported_at_once(archive: Container, tmp_path: P
         ("security_classification", "unknown_value"),
         ("颜色", "unknown_field"),
     } <= codes
+
+
+def test_invisible_characters_are_refused_on_every_intake_path(
+    archive: Container, tmp_path: Path
+) -> None:
+    """An envelope as `dangan ingest` reads it, and a BagIt package: the same validation."""
+    doc = write_doc(tmp_path, "正文.txt", "正文")
+    envelope = tmp_path / "env.json"
+    meta = {**NOTICE, "author": ["示范省应急管理厅", "\u2066示范省财政厅\u2069"]}
+    envelope.write_text(json.dumps({"metadata": meta}), encoding="utf-8")  # escaped: \u2066
+    sub = submission_from(read_envelope(envelope), tmp_path, "oa", "OA-1", [doc])
+    err = _rejected(archive, sub)
+    assert _codes(err) == {("author[1]", "invisible_character")}
+    assert "U+2066" in err.problems[0].zh
+    info = {"Title": "关于\u202e开展检查的通知", "Source-Organization": "某市档案局"}
+    bag = make_bag_zip(tmp_path / "bag", info={**info, "External-Identifier": "OA-2"})
+    packaged = read_bagit_zip(bag, tmp_path / "work", source_system="oa", source_id=None)
+    err = _rejected(archive, packaged)
+    assert _codes(err) >= {("title", "invisible_character")}
+    assert "U+202E" in next(p.en for p in err.problems if p.field == "title")
 
 
 def test_unknown_value_lists_allowed_values(archive: Container, tmp_path: Path) -> None:
@@ -156,6 +179,26 @@ def test_invalid_utf8_metadata_file(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError) as exc:
         read_envelope(bad)
     assert exc.value.problems[0].code == "invalid_utf8"
+
+
+@pytest.mark.parametrize("depth", [1000, 100_000])
+def test_deep_metadata_files_are_refused_before_parsing(tmp_path: Path, depth: int) -> None:
+    """The CLI's envelopes and a bag's metadata.json: `json_too_deep`, the folder goes on."""
+    deep = b'{"source_id": "OA-1", "metadata": {"author": ' + b"[" * depth + b"]" * depth + b"}}"
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.json").write_bytes(deep)
+    (folder / "b.json").write_text('{"title": "t"}', encoding="utf-8")
+    with pytest.raises(MalformedInputError) as exc:
+        read_envelope(folder / "a.json")
+    assert [(p.field, p.code) for p in exc.value.problems] == [("metadata", "json_too_deep")]
+    [(_, refused), (_, read)] = folder_submissions(folder, "oa")
+    assert isinstance(refused, MalformedInputError)
+    assert isinstance(read, Submission)
+    bag = make_bag_zip(tmp_path, {**FILES, "metadata.json": deep})
+    with pytest.raises(MalformedInputError) as exc:
+        read_bagit_zip(bag, tmp_path / "work", source_system="oa")
+    assert exc.value.code == "json_too_deep"
 
 
 def test_cli_reports_bad_metadata_and_writes_nothing(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from dangan.core.errors import ConfigurationError, NotFoundError, Problem
+from dangan.core.invisible import strip_invisible
 from dangan.metadata import SchemaRegistry, validate, ws_schema
 
 GOOD = {
@@ -208,3 +209,75 @@ def test_registry_rejects_bad_data(tmp_path: Path) -> None:
     registry.register("ZP", path)
     with pytest.raises(ConfigurationError):
         registry.get("ZP")
+
+
+# --- invisible and bidirectional format characters ------------------------------------------
+
+# The characters that can make text display as something else (dangan.core.invisible).
+BIDI = [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+ZERO_WIDTH = [*range(0x200B, 0x2010)]
+KIN = [0x061C, 0xFEFF, 0x2060, 0x2063, 0x206A, 0x206F, 0xFFF9, 0xE0001, 0xE0041]
+INVISIBLE = BIDI + ZERO_WIDTH + KIN
+LINE_BREAKS = [0x2028, 0x2029]
+BASE = {
+    "title": "通知",
+    "author": "某省某厅",
+    "date": "20240301",
+    "security_classification": "公开",
+}
+# (element, a valid value with {} where the character goes); each a display field.
+DISPLAY_FIELDS = [
+    ("title", "关于印发{}《档案管理办法》的通知"),
+    ("author", "示范省{}应急管理厅"),
+    ("keywords", "安全{}生产"),
+    ("document_number", "示档发〔2024〕{}3号"),
+    ("department", "办公{}室"),
+    ("principal_receiver", "各市{}档案局"),
+    ("abstract", "第一段{}第二段"),
+]
+
+
+@pytest.mark.parametrize("cp", INVISIBLE + LINE_BREAKS, ids=lambda cp: f"U+{cp:04X}")
+def test_invisible_characters_are_refused_naming_field_and_code_point(cp: int) -> None:
+    for key, template in DISPLAY_FIELDS:
+        if cp in LINE_BREAKS and key == "abstract":
+            continue  # multi-line text may break lines
+        value = template.format(chr(cp))
+        normalised, problems = validate(ws_schema(), {**BASE, key: value}, "submission")
+        [problem] = problems
+        assert (problem.field, problem.code) == (key, "invisible_character")
+        assert f"U+{cp:04X}" in problem.zh
+        assert f"U+{cp:04X}" in problem.en
+        assert key in problem.zh
+        assert key in problem.en
+        assert key not in normalised
+
+
+def test_each_value_of_a_repeatable_element_is_checked() -> None:
+    _, problems = validate(
+        ws_schema(), {**BASE, "author": ["示范省应急管理厅", "示范省\u202e财政厅"]}, "submission"
+    )
+    assert codes(problems) == {("author[1]", "invisible_character")}
+    assert "第 4 个字符" in problems[0].zh
+    assert "at character 4" in problems[0].en
+
+
+def test_ordinary_text_is_accepted() -> None:
+    title = "关于印发《档案管理办法（2024年修订）》的通知——第一号：“重要”！？、；…"
+    abstract = "第一段：依据《档案法》。\n第二段，见附件；\r\n第三段\u2028第四段\u2029第五段\t完。"
+    metadata = {
+        **BASE,
+        "title": title,
+        "author": ["示范省应急管理厅", "ᠮᠣᠩᠭᠣᠯ ᠤᠯᠤᠰ", "وزارة"],  # Mongolian, Arabic: no marks
+        "keywords": ["Ａ股", "２０２４年"],  # full-width Latin and digits
+        "abstract": abstract,
+        "annotation": ["附注一\n附注二"],
+    }
+    normalised, problems = validate(ws_schema(), metadata, "submission")
+    assert problems == []
+    assert normalised["title"] == title
+    assert normalised["abstract"] == abstract.strip()
+
+
+def test_names_from_an_identity_provider_are_cleaned_not_refused() -> None:
+    assert strip_invisible("张\u202e三\u200d（借调）\u2028") == "张三（借调）"

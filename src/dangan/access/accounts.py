@@ -21,6 +21,7 @@ from dangan.access.ports import AccessDeps
 from dangan.access.subjects import own_account
 from dangan.access.views import UserView, user_view
 from dangan.core.errors import ConflictError, InvalidInputError, NotFoundError, Problem, invalid
+from dangan.core.invisible import invisible_problem
 from dangan.policy.domain import (
     CLASSIFICATIONS,
     LOWEST_CLEARANCE,
@@ -92,6 +93,10 @@ def _account_problems(s: Session, new: NewAccount) -> list[Problem]:
                 "a display name (at most 100 characters) is required",
             )
         )
+    elif hidden := invisible_problem(
+        "display_name", new.display_name, "姓名（display_name）", "display_name"
+    ):
+        problems.append(hidden)
     if new.password is None:
         if new.oidc_subject is None:
             problems.append(Problem("password", "required", "请设置密码", "a password is required"))

@@ -13,6 +13,7 @@ from dangan.access.ports import AccessDeps
 from dangan.access.views import DepartmentView
 from dangan.arrangement.models import Fonds
 from dangan.core.errors import InvalidInputError, Problem, invalid
+from dangan.core.invisible import invisible_problem
 from dangan.policy.domain import MANAGE_USERS
 from dangan.usecase import Actor, UnitOfWork, use_case
 
@@ -48,6 +49,9 @@ def _department_problems(
                 "a department name is 1-100 characters",
             )
         )
+    for field, text, zh in (("code", code, "部门代码"), ("name", name, "部门名称")):
+        if hidden := invisible_problem(field, text, f"{zh}（{field}）", f"the department {field}"):
+            problems.append(hidden)
     if s.get(Fonds, fonds) is None:
         problems.append(
             Problem("fonds_code", "not_found", f"全宗 {fonds} 不存在", f"no fonds {fonds}")

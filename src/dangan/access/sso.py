@@ -24,6 +24,7 @@ from dangan.access.ports import AccessDeps
 from dangan.access.sessions import SIGN_IN, start_session
 from dangan.access.views import SignedIn
 from dangan.core.errors import ConfigurationError, PermissionDeniedError
+from dangan.core.invisible import strip_invisible
 from dangan.policy.domain import MANAGE_USERS, STAFF
 from dangan.usecase import Actor, UnitOfWork, use_case
 
@@ -112,7 +113,8 @@ def provision_sso_user(deps: AccessDeps, actor: Actor, *, sub: str, claims: dict
                     en=f"the SSO default department {cfg.default_department_code} does not exist",
                 )
         username = _free_username(s, sub, claims)
-        display = str(claims.get("name") or username).strip()[:100] or username
+        # The provider's name as given, less what would make it display as something else.
+        display = strip_invisible(str(claims.get("name") or username)).strip()[:100] or username
         user = new_user(s, NewAccount(username, display, None, dept_id, sub), uow.at, STAFF)
         uow.record(
             USER_CREATED,

@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from dangan.core.errors import InvalidInputError, Problem
+from dangan.core.json_depth import json_too_deep, nests_too_deep
 from dangan.intake.spool import METADATA_FIELD, Spooled
 from dangan.interop.bagit_zip import read_bagit_zip
 from dangan.interop.eep import read_eep
@@ -34,6 +35,8 @@ def _envelope(raw: bytes | None) -> dict[str, Any]:
                 )
             ]
         )
+    if nests_too_deep(raw):
+        raise json_too_deep(METADATA_FIELD)
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

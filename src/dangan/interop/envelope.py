@@ -14,12 +14,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from dangan.core.errors import InvalidInputError, invalid
+from dangan.core.errors import InvalidInputError, MalformedInputError, invalid
+from dangan.core.json_depth import json_too_deep, nests_too_deep
 from dangan.records.domain import ROLE_MAIN, IncomingFile, Submission
 
 
 def read_envelope(path: Path) -> dict[str, Any]:
     raw = path.read_bytes()
+    if nests_too_deep(raw):
+        raise json_too_deep("metadata")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -88,9 +91,9 @@ def submission_from(
 
 def folder_submissions(
     folder: Path, default_system: str
-) -> list[tuple[Path, Submission | InvalidInputError]]:
+) -> list[tuple[Path, Submission | InvalidInputError | MalformedInputError]]:
     """One submission per *.json envelope; without a files list, same-stem files are used."""
-    out: list[tuple[Path, Submission | InvalidInputError]] = []
+    out: list[tuple[Path, Submission | InvalidInputError | MalformedInputError]] = []
     for env_path in sorted(folder.glob("*.json")):
         try:
             env = read_envelope(env_path)
@@ -104,6 +107,6 @@ def folder_submissions(
             out.append(
                 (env_path, submission_from(env, folder, default_system, env_path.stem, siblings))
             )
-        except InvalidInputError as exc:
+        except (InvalidInputError, MalformedInputError) as exc:
             out.append((env_path, exc))
     return out

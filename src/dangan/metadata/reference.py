@@ -35,8 +35,17 @@ _TYPE = {
 }
 # What each type accepts (dangan.metadata.validation), shown once in the legend.
 _TYPE_INPUT = {
-    "string": ("文本，去除首尾空白，不得含控制字符", "text, stripped, no control characters"),
-    "text": ("同 string，用于较长的文字", "as string, for longer text"),
+    "string": (
+        "单行文本，去除首尾空白；不得含控制字符、不可见的格式字符（双向控制符、零宽字符等，"
+        "`invisible_character`）或分行符 U+2028/U+2029",
+        "single-line text, stripped; no control characters, no invisible format characters "
+        "(bidirectional controls, zero-width characters …: `invisible_character`), no line "
+        "or paragraph separator U+2028/U+2029",
+    ),
+    "text": (
+        "同 string，用于较长的文字，可换行（含 U+2028/U+2029）",
+        "as string, for longer text; line breaks allowed (U+2028/U+2029 too)",
+    ),
     "date": (
         "`YYYY-MM-DD`、`YYYYMMDD` 或 `YYYY年M月D日`，存为 `YYYY-MM-DD`",
         "`YYYY-MM-DD`, `YYYYMMDD` or `YYYY年M月D日`, stored as `YYYY-MM-DD`",

@@ -6,6 +6,10 @@ Normalisation decisions:
 - keys: Chinese names become English keys;
 - strings are stripped; an empty optional value is dropped as if absent, an empty mandatory
   one is an `empty_value` problem;
+- text holding a control character is `invalid_characters`; one holding an invisible format
+  character (bidirectional controls, zero-width characters, `dangan.core.invisible`) is
+  `invisible_character`, so a title cannot display as something else; line and paragraph
+  separators are allowed in multi-line ("text") elements only;
 - repeatable elements are always lists; a one-item list for a non-repeatable one is unwrapped;
 - 日期 accepts YYYYMMDD, YYYY-MM-DD and YYYY年M月D日 and is stored as ISO YYYY-MM-DD (the
   catalogue renders the 8-digit DA/T 22 form from it);
@@ -22,6 +26,7 @@ from datetime import date, datetime
 from typing import cast
 
 from dangan.core.errors import Problem
+from dangan.core.invisible import invisible_problem
 from dangan.metadata.schema import ElementDef, MetadataSchema, Stage
 
 _DATE_DASH = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
@@ -189,6 +194,9 @@ def _one(el: ElementDef, value: object, where: str) -> _Checked:
                     "(control character or unpaired surrogate)",
                 )
             ]
+        hidden = invisible_problem(where, value, name, el.key, multiline=el.type == "text")
+        if hidden is not None:
+            return None, [hidden]
         value = value.strip()
     return _CHECKERS[el.type](el, value, where, name)
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from dangan.access.visibility import link_access, record_attrs
 from dangan.core.errors import InvalidInputError, Problem
+from dangan.core.invisible import invisible_problem
 from dangan.metadata import validate
 from dangan.metadata.schema import MetadataSchema
 from dangan.metadata.values import display_value
@@ -87,6 +88,9 @@ def _check(
                 f"a reason of 1–{MAX_REASON} characters is required",
             )
         )
+    hidden = invisible_problem("reason", reason, "修改理由（reason）", "reason", multiline=True)
+    if hidden is not None:
+        problems.append(hidden)
     editable = {el.key for el in schema.elements if el.source == "producer"}
     for name in changes:
         el = schema.get(name)
@@ -101,7 +105,10 @@ def _check(
             )
     producer_now = {k: v for k, v in current.items() if k in editable}
     normalised, found = validate(schema, {**producer_now, **changes}, "submission")
-    problems += [p for p in found if p.field in changes or p.code == "missing_mandatory"]
+    # A repeatable element's problems name its value: keywords[1].
+    problems += [
+        p for p in found if p.field.split("[")[0] in changes or p.code == "missing_mandatory"
+    ]
     # Defaults and derived values (年度 from 日期…) are not the editor's to change here.
     merged = {k: v for k, v in normalised.items() if k in editable}
     if not problems and all(producer_now.get(k) == merged.get(k) for k in merged):

@@ -34,14 +34,17 @@ class Record(Base):
     fonds_code: Mapped[str] = mapped_column(ForeignKey("fonds.code"))
     category_code: Mapped[str] = mapped_column(ForeignKey("categories.code"))
     status: Mapped[str] = mapped_column(String(20), index=True)
-    archival_code: Mapped[str | None] = mapped_column(String(80), unique=True)
+    # Columns holding a metadata element are at least as wide as the element set allows
+    # (`dangan.records.columns`); PostgreSQL refuses a longer value with an error.
+    archival_code: Mapped[str | None] = mapped_column(String(100), unique=True)
     year: Mapped[int | None] = mapped_column(Integer)
     retention: Mapped[str | None] = mapped_column(String(8))
-    org_code: Mapped[str | None] = mapped_column(String(20))
+    org_code: Mapped[str | None] = mapped_column(String(50))
     piece: Mapped[int | None] = mapped_column(Integer)
-    title: Mapped[str] = mapped_column(String(500))
+    title: Mapped[str] = mapped_column(String(1000))
     document_number: Mapped[str | None] = mapped_column(String(100), index=True)
-    author: Mapped[str | None] = mapped_column(String(200))
+    # Every 责任者 joined by "；": the element is repeatable, so no width bounds the whole.
+    author: Mapped[str | None] = mapped_column(Text)
     doc_date: Mapped[str | None] = mapped_column(String(10))
     source_system: Mapped[str] = mapped_column(String(64))
     source_id: Mapped[str] = mapped_column(String(200))

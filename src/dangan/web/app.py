@@ -25,6 +25,7 @@ from dangan.intake.spool import sweep_stale
 from dangan.records import api as records_api
 from dangan.web import health
 from dangan.web.errors import install_error_handlers
+from dangan.web.json_depth import JsonDepthLimit
 from dangan.web.openapi import install_openapi
 
 DESCRIPTION = (
@@ -64,6 +65,7 @@ def create_app(container: Container, options: ApiOptions | None = None) -> FastA
     )
     app.state.runtime = runtime
     install_error_handlers(app)
+    app.add_middleware(JsonDepthLimit)
     install_openapi(app)
     for router in ROUTERS:
         app.include_router(router)
