@@ -49,6 +49,26 @@ def floor_commits_per_s(engine: Engine, seconds: float) -> float:
         FLOOR.drop(engine)
 
 
+def two_root_sequencer(
+    engine: Engine, suite: KeyedSuite, tmp: Path, *, batch_max: int, linger: float
+) -> tuple[Ledger, list[LocalBlobStore], Sequencer]:
+    """A ledger on `engine` whose batches are copied to two local roots under `tmp`."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    ledger = Ledger(suite, origin="bench")
+    stores = [LocalBlobStore(tmp / f"root{i}", name=f"root{i}") for i in (1, 2)]
+    for store in stores:
+        store.root.mkdir(parents=True, exist_ok=True)
+    seq = Sequencer(
+        ledger,
+        make_sessionmaker(engine),
+        stores,
+        lambda: named_lock(engine, tmp, LOCK_NAME, LOCK_KEY),
+        batch_max=batch_max,
+        linger=linger,
+    )
+    return ledger, stores, seq
+
+
 def run_writers(seq: Sequencer, writers: int, seconds: float) -> dict[str, Any]:
     latencies: list[float] = []
     lock = threading.Lock()
@@ -95,17 +115,8 @@ def run(
 ) -> dict[str, Any]:
     Base.metadata.create_all(engine, tables=LEDGER_TABLES)
     floor = floor_commits_per_s(engine, min(args.seconds, 5))
-    ledger = Ledger(suite, origin="bench")
-    stores = [LocalBlobStore(tmp / f"{label}-root{i}", name=f"root{i}") for i in (1, 2)]
-    for s in stores:
-        s.root.mkdir(parents=True, exist_ok=True)
-    seq = Sequencer(
-        ledger,
-        make_sessionmaker(engine),
-        stores,
-        lambda: named_lock(engine, tmp, f"{LOCK_NAME}-{label}", LOCK_KEY),
-        batch_max=args.batch_max,
-        linger=args.linger_ms / 1000,
+    ledger, _, seq = two_root_sequencer(
+        engine, suite, tmp / label, batch_max=args.batch_max, linger=args.linger_ms / 1000
     )
     result: dict[str, Any] = {
         "backend": label,

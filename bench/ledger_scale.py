@@ -27,18 +27,17 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.ledger_concurrent import two_root_sequencer
 from sqlalchemy import Engine, select
 
 from dangan.crypto import KeyedSuite
 from dangan.db.base import Base
 from dangan.db.engine import make_sessionmaker
-from dangan.db.locking import named_lock
 from dangan.ledger import LEDGER_TABLES, Ledger, verify_consistency, verify_inclusion
 from dangan.ledger.compare import compare_copy, compare_latest
 from dangan.ledger.domain import leaf_hash
 from dangan.ledger.models import LedgerEntry
-from dangan.ledger.sequencer import LOCK_KEY, LOCK_NAME, Sequencer
-from dangan.storage import LocalBlobStore
+from dangan.ledger.sequencer import Sequencer
 
 
 def ms(samples: list[float]) -> dict[str, float]:
@@ -145,16 +144,8 @@ def run(
     label: str, engine: Engine, suite: KeyedSuite, tmp: Path, args: argparse.Namespace
 ) -> dict[str, Any]:
     Base.metadata.create_all(engine, tables=LEDGER_TABLES)
-    ledger = Ledger(suite, origin="bench")
-    stores = [LocalBlobStore(tmp / f"{label}-scale{i}", name=f"root{i}") for i in (1, 2)]
-    for store in stores:
-        store.root.mkdir(parents=True, exist_ok=True)
-    seq = Sequencer(
-        ledger,
-        make_sessionmaker(engine),
-        stores,
-        lambda: named_lock(engine, tmp, f"{LOCK_NAME}-scale-{label}", LOCK_KEY),
-        batch_max=args.batch_max,
+    ledger, stores, seq = two_root_sequencer(
+        engine, suite, tmp / f"scale-{label}", batch_max=args.batch_max, linger=0.002
     )
     result: dict[str, Any] = {"backend": label, "suite": suite.name, "entries": args.scale}
     result["generate_s"] = round(generate(seq, args.scale, args.batch_max), 1)

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from dangan.core.clock import iso, utcnow
 from dangan.core.errors import ConfigurationError
+from dangan.core.files import create_private
 from dangan.crypto.interfaces import CryptoSuite, Hasher
 from dangan.crypto.intl import IntlSuite, ed25519_verify
 from dangan.crypto.sm import Sm3Hasher, SmSuite, sm2_verify
@@ -71,18 +72,10 @@ def _suite_class(suite_name: str) -> type[SmSuite] | type[IntlSuite]:
 
 
 def _write_private(path: Path, data: bytes) -> None:
-    # O_EXCL: never replace a key, even if another process races us
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     try:
-        fd = os.open(path, flags, 0o600)
+        create_private(path, data)
     except FileExistsError:
         raise _keys_exist(path.parent) from None
-    try:
-        os.fchmod(fd, 0o600)  # whatever the umask
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _keys_exist(key_dir: Path) -> ConfigurationError:

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from dangan.core.errors import ConfigurationError
+from dangan.core.files import create_private
 
 KEY_FILE = "witness.key"
 INFO_FILE = "witness.json"
@@ -55,17 +56,10 @@ def _exists(directory: Path) -> ConfigurationError:
 
 
 def _write_private(path: Path, data: bytes) -> None:
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     try:
-        fd = os.open(path, flags, 0o600)
+        create_private(path, data)
     except FileExistsError:
         raise _exists(path.parent) from None
-    try:
-        os.fchmod(fd, 0o600)  # whatever the umask
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def create_key(directory: Path, name: str) -> WitnessKey:
