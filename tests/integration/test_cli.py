@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -170,3 +171,53 @@ def _grant_role(cli: CliRunner, username: str, role: str) -> None:
         ],
     )
     assert got.exit_code == 0, got.output
+
+
+def test_checkpoints_saved_over_time_are_checked_offline(cli: CliRunner, tmp_path: Path) -> None:
+    """A holder keeps checkpoints and the consistency proofs between them; `ledger check`
+    tells from them alone, with the public key, that the log only grew."""
+    public_key = json.loads((tmp_path / "inst" / "keys" / "keys.json").read_text())["public_key"]
+    notes = []
+    assert cli.invoke(app, ["demo", "--count", "3"]).exit_code == 0
+    for n in (1, 2):
+        assert cli.invoke(app, ["search", "通知"]).exit_code == 0  # a search is on the log too
+        note = tmp_path / f"cp{n}.txt"
+        note.write_text(cli.invoke(app, ["ledger", "checkpoint"]).output, encoding="utf-8")
+        notes.append(note)
+    old, new = (int(p.read_text().splitlines()[1]) for p in notes)
+    assert 0 < old < new
+    proof = tmp_path / "consistency.json"
+    proof.write_text(cli.invoke(app, ["ledger", "consistency", str(old), str(new)]).output)
+
+    def check(*files: Path, key: str = public_key) -> tuple[int, dict]:  # type: ignore[type-arg]
+        got = cli.invoke(app, ["ledger", "check", *map(str, files), "--public-key", key])
+        return got.exit_code, _json(got.output)
+
+    assert check(*notes, proof) == (0, {"ok": True, "sizes": [old, new], "problems": []})
+    code, out = check(*notes)  # no proof between them: nothing shows the log only grew
+    assert code == 1
+    assert out["problems"] == [f"{old} → {new}: no consistency proof to check"]
+
+    doc = json.loads(proof.read_text())
+    first = base64.b64decode(doc["proof"][0])
+    doc["proof"][0] = base64.b64encode(bytes([first[0] ^ 1]) + first[1:]).decode()
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps(doc))
+    code, out = check(*notes, forged)
+    assert code == 1
+    assert len(out["problems"]) == 1
+    assert f"{old}" in out["problems"][0]
+    assert f"{new}" in out["problems"][0]
+
+    forged.write_text(json.dumps({"old": old, "new": new}))
+    code, out = check(*notes, forged)
+    assert code == 1
+    assert out["problems"][0].startswith("consistency proof file 1: not old, new and proof")
+
+    other = "04" + "11" * 64  # not the log's key: neither note is taken as signed
+    code, out = check(*notes, proof, key=other)
+    assert code == 1
+    assert [p.endswith("the log's signature does not verify") for p in out["problems"]] == [
+        True,
+        True,
+    ]

@@ -1,6 +1,6 @@
 """Checks an outsider runs with the log's public key alone: a proof bundle, or checkpoints
-saved over time (fetching the consistency proofs between them from the log's read-only API
-when a URL is given). No database."""
+saved over time with the consistency proofs between them (saved too, or fetched from the
+log's read-only API when a URL is given). No database."""
 
 from __future__ import annotations
 
@@ -28,12 +28,30 @@ def check_bundle(bundle: Mapping[str, Any], key: bytes, trusted: tuple[str, str]
     return {"ok": True, "seq": bundle.get("seq"), "tree_size": bundle.get("tree_size")}
 
 
-def check_notes(
-    notes: Sequence[str], key: bytes, trusted: tuple[str, str], url: str | None, token: str | None
+def check_notes(  # noqa: PLR0917 - what a chain is checked with
+    notes: Sequence[str],
+    key: bytes,
+    trusted: tuple[str, str],
+    url: str | None,
+    token: str | None,
+    saved: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
+    """Checkpoint notes saved over time form one growing log: consistency proofs between
+    them come from `saved` (what `dangan ledger consistency` printed) or from the log at
+    `url`."""
     hash_name, sign_name = trusted
     sizes = sorted({size for n in notes if (size := _size(n)) is not None})
     proofs = _fetch(url, token, sizes) if url else {}
+    for i, doc in enumerate(saved):
+        try:
+            pair = (int(doc["old"]), int(doc["new"]))
+            proofs.setdefault(pair, [base64.b64decode(h, validate=True) for h in doc["proof"]])
+        except (KeyError, TypeError, ValueError) as exc:
+            return {
+                "ok": False,
+                "sizes": sizes,
+                "problems": [f"consistency proof file {i + 1}: not old, new and proof ({exc})"],
+            }
     problems = check_chain(
         notes, proofs, key, sign_name, lambda d: hash_with(hash_name, d), verifier_for(sign_name)
     )

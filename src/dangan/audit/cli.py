@@ -57,7 +57,8 @@ def check(  # noqa: PLR0917 - the command's options
     files: Annotated[
         list[Path],
         typer.Argument(
-            help="证明包，或保存的检查点注记 / a proof bundle, or saved checkpoint notes"
+            help="证明包；或保存的检查点注记及其间的一致性证明 / a proof bundle; or saved "
+            "checkpoint notes, with the consistency proofs between them"
         ),
     ],
     public_key: Annotated[str, typer.Option(help="公钥（十六进制）/ public key hex")],
@@ -93,8 +94,9 @@ def check(  # noqa: PLR0917 - the command's options
             result = check_bundle(bundle, key, named)
             notes = [bundle.get("checkpoint_note", bundle.get("checkpoint"))]
         else:
-            result = check_notes(texts, key, named, url, token)
-            notes = list(texts)
+            notes = [t for t in texts if not t.lstrip().startswith("{")]
+            saved = [json.loads(t) for t in texts if t.lstrip().startswith("{")]
+            result = check_notes(notes, key, named, url, token, saved)
         if trusted or quorum:
             _check_witnesses(result, notes, trusted, len(trusted) if quorum is None else quorum)
         print_json(result)
