@@ -30,7 +30,8 @@ class Section(BaseModel):
 
 
 class FondsSettings(Section):
-    code: str = Field(pattern=r"^[A-Za-z0-9]{1,8}$")
+    # 全宗号: at most 4 letters or digits, as the element set's fonds_identifier (DA/T 22)
+    code: str = Field(pattern=r"^[A-Za-z0-9]{1,4}$")
     name: str
 
 

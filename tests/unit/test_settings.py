@@ -50,6 +50,8 @@ def test_environment_overrides_file(toml: Path, monkeypatch: pytest.MonkeyPatch)
         ({"storage": {"roots": ["only-one"]}}, "storage.roots"),
         ({"storage": {"max_file_bytes": 0}}, "storage.max_file_bytes"),
         ({"default_fonds": "Q999"}, "default_fonds"),
+        # longer than the element set's 全宗号 (fonds_identifier, 4): archival codes would not fit
+        ({"fonds": [{"code": "Z1090", "name": "x"}], "default_fonds": "Z1090"}, "fonds.0.code"),
         ({"no_such_setting": 1}, "no_such_setting"),
         ({"web": {"max_request_bytess": 1}}, "web.max_request_bytess"),
         ({"web": {"async_threshold_bytes": -1}}, "web.async_threshold_bytes"),
@@ -61,3 +63,14 @@ def test_bad_values_name_the_field(toml: Path, overrides: dict[str, object], fie
     assert exc.value.code == "bad_settings"
     assert field in exc.value.en
     assert "配置有误" in exc.value.zh
+
+
+def test_fonds_codes_are_as_long_as_the_fonds_identifier_element(toml: Path) -> None:
+    from dangan.metadata.schema import ws_schema
+
+    limit = ws_schema()["fonds_identifier"].max_length
+    assert limit is not None
+    longest = "A" * limit
+    assert load_settings(fonds=[{"code": longest, "name": "x"}], default_fonds=longest)
+    with pytest.raises(ConfigurationError):
+        load_settings(fonds=[{"code": longest + "A", "name": "x"}], default_fonds=longest + "A")
