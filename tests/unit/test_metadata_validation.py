@@ -10,6 +10,7 @@ import pytest
 from dangan.core.errors import ConfigurationError, NotFoundError, Problem
 from dangan.core.invisible import strip_invisible
 from dangan.metadata import SchemaRegistry, validate, ws_schema
+from dangan.metadata.dates import DateError, is_undated, parse_date, precision_of
 
 GOOD = {
     "题名": " 关于印发《档案管理办法》的通知 ",
@@ -124,7 +125,8 @@ def test_date_forms(raw: object, expected: str) -> None:
     assert normalised["date"] == expected
 
 
-@pytest.mark.parametrize("raw", ["2024-3-1", "20241301", "2024/03/01", "240301", 20240301])
+# 240301 is no longer here: six digits are YYYYMM (2403-01), see test_partial_date_forms.
+@pytest.mark.parametrize("raw", ["2024-3-1", "20241301", "2024/03/01", "24031", 20240301])
 def test_bad_dates(raw: object) -> None:
     _, problems = validate(ws_schema(), {**GOOD, "日期": raw}, "submission")
     assert codes(problems) == {("date", "bad_date")}
@@ -281,3 +283,79 @@ def test_ordinary_text_is_accepted() -> None:
 
 def test_names_from_an_identity_provider_are_cleaned_not_refused() -> None:
     assert strip_invisible("张\u202e三\u200d（借调）\u2028") == "张三（借调）"
+
+
+@pytest.mark.parametrize(
+    ("raw", "stored", "precision", "year"),
+    [
+        ("2019", "2019", "year", 2019),
+        ("2019年", "2019", "year", 2019),
+        (" 2019年 ", "2019", "year", 2019),
+        ("2019-05", "2019-05", "month", 2019),
+        ("2019年5月", "2019-05", "month", 2019),
+        ("2019年12月", "2019-12", "month", 2019),
+        ("201905", "2019-05", "month", 2019),
+        ("20190517", "2019-05-17", "day", 2019),  # eight digits stay a day
+        ("2019-05-17", "2019-05-17", "day", 2019),
+        ("2019年5月17日", "2019-05-17", "day", 2019),
+        ("2020-02-29", "2020-02-29", "day", 2020),
+    ],
+)
+def test_partial_date_forms(raw: str, stored: str, precision: str, year: int) -> None:
+    assert parse_date(raw).text == stored
+    assert parse_date(raw).precision == precision
+    normalised, problems = validate(ws_schema(), {**GOOD, "日期": raw}, "submission")
+    assert problems == []
+    assert normalised["date"] == stored
+    assert precision_of(normalised["date"]) == precision  # type: ignore[arg-type]
+    assert normalised["year"] == year  # 年度 from a year- or month-precision date too
+
+
+@pytest.mark.parametrize(
+    ("raw", "zh", "en"),
+    [
+        ("2019-13", "月份 13 无效", "month 13"),
+        ("201913", "月份 13 无效", "month 13"),
+        ("2019年13月", "月份 13 无效", "month 13"),
+        ("2019-00", "月份 0 无效", "month 0"),
+        ("2019-02-30", "2019 年 2 月没有 30 日", "has no day 30"),
+        ("20190230", "2019 年 2 月没有 30 日", "has no day 30"),
+        ("0000", "年份 0000 无效", "year 0000"),
+        ("0000-05", "年份 0000 无效", "year 0000"),
+        ("2019-5", "格式应为", "use YYYY"),
+        ("19年", "格式应为", "use YYYY"),
+        ("2019年5", "格式应为", "use YYYY"),
+    ],
+)
+def test_bad_partial_dates_name_the_field_and_the_fault(raw: str, zh: str, en: str) -> None:
+    _, problems = validate(ws_schema(), {**GOOD, "日期": raw}, "submission")
+    assert codes(problems) == {("date", "bad_date")}
+    assert "日期（date）" in problems[0].zh
+    assert zh in problems[0].zh
+    assert "date " in problems[0].en
+    assert en in problems[0].en
+
+
+@pytest.mark.parametrize("raw", [None, "", "  ", "不详", "无日期", "日期不详", "Undated"])
+def test_undated_is_accepted_only_when_allowed(raw: object) -> None:
+    metadata = {**GOOD, "日期": raw}
+    normalised, problems = validate(ws_schema(), metadata, "submission", allow_undated=True)
+    assert problems == []
+    assert "date" not in normalised
+    assert "year" not in normalised  # nothing to derive it from: the archivist decides
+    _, strict = validate(ws_schema(), metadata, "submission")
+    assert {p.field for p in strict} == {"date"}
+    without = {k: v for k, v in GOOD.items() if k not in {"日期", "date"}}
+    assert validate(ws_schema(), without, "submission", allow_undated=True)[1] == []
+
+
+def test_precision_of_a_stored_date() -> None:
+    assert precision_of("2019") == "year"
+    assert precision_of("2019-05") == "month"
+    assert precision_of("2019-05-17") == "day"
+    assert precision_of(None) is None
+    assert precision_of("") is None
+    assert is_undated("不详")
+    assert not is_undated("2019")
+    with pytest.raises(DateError):
+        parse_date("2019-02-29")

@@ -47,8 +47,11 @@ _TYPE_INPUT = {
         "as string, for longer text; line breaks allowed (U+2028/U+2029 too)",
     ),
     "date": (
-        "`YYYY-MM-DD`、`YYYYMMDD` 或 `YYYY年M月D日`，存为 `YYYY-MM-DD`",
-        "`YYYY-MM-DD`, `YYYYMMDD` or `YYYY年M月D日`, stored as `YYYY-MM-DD`",
+        "日 `YYYY-MM-DD`、`YYYYMMDD`、`YYYY年M月D日`，月 `YYYY-MM`、`YYYYMM`、`YYYY年M月`，"
+        "年 `YYYY`、`YYYY年`；按精度存为 `YYYY-MM-DD`、`YYYY-MM` 或 `YYYY`",
+        "a day `YYYY-MM-DD`, `YYYYMMDD`, `YYYY年M月D日`, a month `YYYY-MM`, `YYYYMM`, "
+        "`YYYY年M月` or a year `YYYY`, `YYYY年`; stored at its precision as `YYYY-MM-DD`, "
+        "`YYYY-MM` or `YYYY`",
     ),
     "datetime": ("ISO 8601 日期时间", "an ISO 8601 date-time"),
     "year": ("4 位公历年，数字或文本", "a 4-digit year, number or text"),
@@ -170,7 +173,9 @@ def _legend(schema: MetadataSchema) -> list[str]:
         f"- **提交时必填 / required at submission**: {required}；"
         "其余必选元素由 Dangan 填写或有默认值 / the other mandatory elements are Dangan's or have "
         "a default. 缺少时为 "
-        "`missing_mandatory`，全部问题一次列出 / every problem is listed at once.",
+        "`missing_mandatory`，全部问题一次列出 / every problem is listed at once. "
+        "例外：缺少日期（或日期不详）的文件不拒收，进入待整理 / except 日期 `date`: an undated "
+        "document is not refused but queued for review.",
         "- **约束性 / obligation**: 条件 conditional — 仅在特定情况下必选（如有文号的文件才有"
         "文件编号）/ required only in some cases.",
         "- **可重复 / repeatable**: 可给一个值或一个列表；不可重复的元素给多个值为 "

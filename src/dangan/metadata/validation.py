@@ -11,8 +11,11 @@ Normalisation decisions:
   `invisible_character`, so a title cannot display as something else; line and paragraph
   separators are allowed in multi-line ("text") elements only;
 - repeatable elements are always lists; a one-item list for a non-repeatable one is unwrapped;
-- 日期 accepts YYYYMMDD, YYYY-MM-DD and YYYY年M月D日 and is stored as ISO YYYY-MM-DD (the
-  catalogue renders the 8-digit DA/T 22 form from it);
+- 日期 is kept at the precision it was given (`dangan.metadata.dates`): a day (YYYYMMDD,
+  YYYY-MM-DD, YYYY年M月D日 → YYYY-MM-DD), a month (YYYYMM, YYYY-MM, YYYY年M月 → YYYY-MM) or a
+  year (YYYY, YYYY年 → YYYY); ISO prefixes sort and compare as text in date order;
+- an undated record (日期 absent, empty, or 不详/无日期/日期不详/undated) is accepted only when
+  the caller allows it (`allow_undated`: archiving, which queues it for review);
 - 年度 is an int; when absent it is taken from 日期 (DA/T 22: the signing date decides);
 - enum values are stored in their canonical spelling (aliases such as 永久 → Y resolved);
 - defaults from the element set are applied to absent elements.
@@ -27,11 +30,9 @@ from typing import cast
 
 from dangan.core.errors import Problem
 from dangan.core.invisible import invisible_problem
+from dangan.metadata.dates import DateError, is_undated, parse_date
 from dangan.metadata.schema import ElementDef, MetadataSchema, Stage
 
-_DATE_DASH = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_DATE_8 = re.compile(r"(\d{4})(\d{2})(\d{2})")
-_DATE_ZH = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
 _YEAR = re.compile(r"\d{4}")
 _INTEGER = re.compile(r"[+-]?\d+")
 # C0 controls except TAB/LF/CR, DEL, C1 controls, unpaired surrogates, U+FFFE/U+FFFF.
@@ -54,18 +55,12 @@ def _is_empty(value: object) -> bool:
     return False
 
 
-def _parse_date(text: str) -> date | None:
-    for pattern in (_DATE_DASH, _DATE_8, _DATE_ZH):
-        m = pattern.fullmatch(text)
-        if m:
-            try:
-                return date(int(m[1]), int(m[2]), int(m[3]))
-            except ValueError:
-                return None
-    return None
-
-
 _Checked = tuple[object, list[Problem]]
+
+
+def _is_date(schema: MetadataSchema, name: str) -> bool:
+    el = schema.get(name)
+    return el is not None and el.key == "date"
 
 
 def _text(el: ElementDef, value: object, where: str, name: str) -> _Checked:
@@ -103,17 +98,26 @@ def _enum(el: ElementDef, value: object, where: str, name: str) -> _Checked:
 def _date(el: ElementDef, value: object, where: str, name: str) -> _Checked:
     if isinstance(value, date) and not isinstance(value, datetime):
         return value.isoformat(), []
-    parsed = _parse_date(value) if isinstance(value, str) else None
-    if parsed is None:
+    if not isinstance(value, str):
         return None, [
             _p(
                 where,
                 "bad_date",
-                f"{name}“{value}”不是有效日期，应为 YYYYMMDD 或 YYYY-MM-DD",
-                f"{el.key} {value!r} is not a valid date; use YYYYMMDD or YYYY-MM-DD",
+                f"{name}应为文本日期，如 2019、2019-05 或 2019-05-17",
+                f"{el.key} must be a date string such as 2019, 2019-05 or 2019-05-17",
             )
         ]
-    return parsed.isoformat(), []
+    try:
+        return parse_date(value).text, []
+    except DateError as exc:
+        return None, [
+            _p(
+                where,
+                "bad_date",
+                f"{name}“{value}”不是有效日期：{exc.zh}",
+                f"{el.key} {value!r} is not a valid date: {exc.en}",
+            )
+        ]
 
 
 def _datetime(el: ElementDef, value: object, where: str, name: str) -> _Checked:
@@ -288,14 +292,24 @@ def validate(
     stage: Stage,
     *,
     require: Collection[str] = (),
+    allow_undated: bool = False,
 ) -> tuple[dict[str, object], list[Problem]]:
     """Check `metadata` against `schema` for `stage`; return (normalised, problems).
 
     At "submission" only producer-sourced mandatory elements must be present; system-sourced
     ones (档号 parts, file attributes, process metadata) are filled in before "archive".
     `require` promotes conditional elements (e.g. organizational_unit) to required.
+    `allow_undated`: an absent, empty or "unknown" (不详…) 日期 is no problem and is dropped;
+    the caller decides what an undated record needs (archiving queues it for review).
     """
     required = {el.key for el in schema.elements if el.required_at(stage) or el.key in require}
+    if allow_undated and "date" in schema:
+        required.discard("date")
+        metadata = {
+            name: raw
+            for name, raw in metadata.items()
+            if not (_is_date(schema, name) and isinstance(raw, str) and is_undated(raw))
+        }
     normalised, failed, problems = _read(schema, metadata, required)
 
     # 年度 follows 日期 unless given.

@@ -34,7 +34,7 @@ _FORBIDDEN: dict[int | str, dict[str, Any]] = {
     403: {"description": "策略拒绝 / refused by the access policy"}
 }
 _ONE = {**_NOT_FOUND, **_FORBIDDEN}
-HIT_FIELDS = ("record_id", "archival_code", "title", "date", "snippet")
+HIT_FIELDS = ("record_id", "archival_code", "title", "date", "date_precision", "snippet")
 
 
 class EditRequest(BaseModel):

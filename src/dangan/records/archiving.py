@@ -27,6 +27,7 @@ from dangan.core.clock import iso
 from dangan.core.errors import ConflictError, InvalidInputError, Problem
 from dangan.integrity.domain import ReceiptFacts, receipt_report
 from dangan.metadata import classify, validate
+from dangan.metadata.retention import undated
 from dangan.metadata.values import display_value
 from dangan.policy.domain import SUBMIT
 from dangan.records.domain import (
@@ -120,7 +121,9 @@ def _measure(deps: RecordsDeps, sub: Submission) -> tuple[dict[str, Any], list[F
             )
         )
         raise InvalidInputError.of(problems)
-    metadata, meta_problems = validate(deps.schemas.get(sub.category), sub.metadata, "submission")
+    metadata, meta_problems = validate(
+        deps.schemas.get(sub.category), sub.metadata, "submission", allow_undated=True
+    )
     problems += meta_problems
     problems += check_file_list(sub.files, settings.storage.max_files_per_submission)
     facts: list[FileFacts] = []
@@ -163,9 +166,11 @@ def _prepare(
     fonds = sub.fonds or deps.settings.default_fonds
     record_id = record_id_for(sub.source_system, sub.source_id)
     result = classify(deps.schedule, metadata)
+    year = year_of(metadata)
+    if year is None:  # undated: an archivist gives the year when confirming
+        result = undated(result)
     placement = None
-    if result.classified:
-        year = int(str(metadata.get("year") or str(metadata["date"])[:4]))
+    if result.classified and year is not None:
         placement = Placement(fonds, sub.category, year, str(result.retention), result.org)
     return Prepared(
         record_id=record_id,
@@ -178,6 +183,12 @@ def _prepare(
         placement=placement,
         replica_counts=stage_content(deps.roots, record_id, sub.files, facts),
     )
+
+
+def year_of(metadata: dict[str, Any]) -> int | None:
+    """年度: given, or the year of 日期 at any precision; None for an undated record."""
+    given = metadata.get("year") or str(metadata.get("date") or "")[:4]
+    return int(str(given)) if given else None
 
 
 def _unstage_unless_committed(deps: RecordsDeps, record_id: str) -> None:

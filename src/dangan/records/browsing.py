@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from dangan.access.models import RecordAccess
+from dangan.metadata.dates import precision_of
 from dangan.policy.domain import ARRANGE
 from dangan.records.lookup import joined, refused, separated, visible
 from dangan.records.models import STATUS_PENDING, Record
@@ -99,6 +100,7 @@ def _items(
             "archival_code": r.archival_code,
             "title": r.title,
             "date": r.doc_date,
+            "date_precision": precision_of(r.doc_date),
             "author": r.author,
             "security_classification": r.security_classification,
         }
@@ -136,6 +138,7 @@ def list_queue(deps: RecordsDeps, actor: Actor, limit: int = 100) -> list[dict[s
                 "record_id": r.id,
                 "title": r.title,
                 "date": r.doc_date,
+                "date_precision": precision_of(r.doc_date),
                 "reasons": json.loads(r.classification_json).get("reasons", []),
             }
             for r in rows

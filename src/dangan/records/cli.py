@@ -37,7 +37,7 @@ def queue_list(ctx: typer.Context, limit: int = 100) -> None:
         queue = list_queue(deps, operator(), limit)
     table = Table("id", "题名 title", "日期 date", "原因 reason")
     for item in queue:
-        reasons = "; ".join(map(str, item["reasons"]))[:80]
+        reasons = "; ".join(r.get("zh", str(r)) for r in item["reasons"])[:80]
         table.add_row(item["record_id"], item["title"], item["date"] or "", reasons)
     console.print(table)
 
@@ -50,6 +50,9 @@ def queue_confirm(  # noqa: PLR0917 - the command's options
     actor: Annotated[str, typer.Option(help="档案员账户 / the archivist's user name")],
     org: Annotated[str | None, typer.Option(help="机构（问题）代码")] = None,
     reason: Annotated[str, typer.Option(help="说明")] = "",
+    year: Annotated[
+        int | None, typer.Option(help="年度：无日期文件须核定 / year, for an undated record")
+    ] = None,
 ) -> None:
     """确认分类并编号（档案员）/ confirm classification and number the record (archivist)."""
     from dangan.access.subjects import actor_for_username
@@ -57,7 +60,9 @@ def queue_confirm(  # noqa: PLR0917 - the command's options
 
     with instance(ctx) as deps:
         who = actor_for_username(deps, actor)
-        print_json(confirm(deps, who, record, retention=retention, org=org, reason=reason))
+        print_json(
+            confirm(deps, who, record, retention=retention, org=org, reason=reason, year=year)
+        )
 
 
 def search(

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from dangan.core.clock import iso
 from dangan.ledger.models import LedgerEntry
+from dangan.metadata.dates import precision_of
 from dangan.records.models import CheckReport, Record
 
 
@@ -27,6 +28,7 @@ def details_of(session: Session, rec: Record) -> dict[str, Any]:
         "document_number": rec.document_number,
         "author": rec.author,
         "date": rec.doc_date,
+        "date_precision": precision_of(rec.doc_date),  # year | month | day; None: undated
         "retention": rec.retention,
         "org": rec.org_code,
         "source": {"system": rec.source_system, "id": rec.source_id},

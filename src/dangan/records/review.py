@@ -1,14 +1,15 @@
 """The review queue (待整理): submissions no rule classified with confidence.
 
 They are stored and on the ledger but carry no archival code until an archivist confirms
-retention and 机构(问题); confirming (the policy's `arrange`, archivists only) numbers the
+retention and 机构(问题) — and, for an undated record (no 日期, or 不详), its 年度, which only the
+archivist can give; confirming (the policy's `arrange`, archivists only) numbers the
 record in the same transaction as its new version and its ledger event.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from dangan.access.visibility import link_access
 from dangan.arrangement.numbering import Placement, assign_code
@@ -62,11 +63,47 @@ def _check_inputs(retention: str, org: str | None) -> tuple[str, str | None]:
     return code, org_code
 
 
+def _year(given: int | None, dated: int | None) -> int:
+    """年度 of a confirmed record: its own (from 日期 or 年度), else the archivist's."""
+    problem = None
+    if given is not None and not 1 <= given <= 9999:
+        problem = Problem(
+            "year", "bad_year", f"年度 {given} 应为 4 位公历年", f"year {given} must be 1-9999"
+        )
+    elif dated is None and given is None:
+        problem = Problem(
+            "year",
+            "year_required",
+            "该文件无日期：确认时须核定年度（year）",
+            "the record is undated: give its year when confirming",
+        )
+    elif dated is not None and given is not None and given != dated:
+        problem = Problem(
+            "year",
+            "year_mismatch",
+            f"年度 {given} 与文件日期的年度 {dated} 不一致（以文件日期定年度）",
+            f"year {given} differs from {dated}, the year of the record's date, which decides",
+        )
+    if problem is not None:
+        raise InvalidInputError.of([problem])
+    return cast(int, dated if dated is not None else given)
+
+
 @use_case(ARCHIVED)
 def confirm(
-    deps: RecordsDeps, actor: Actor, ref: str, *, retention: str, org: str | None, reason: str = ""
+    deps: RecordsDeps,
+    actor: Actor,
+    ref: str,
+    *,
+    retention: str,
+    org: str | None,
+    reason: str = "",
+    year: int | None = None,
 ) -> Receipt:
-    """Confirm the classification of a queued record and number it."""
+    """Confirm the classification of a queued record and number it.
+
+    `year` is needed for an undated record (the archivist's 年度); a dated one has its own.
+    """
     ret, org_code = _check_inputs(retention, org)
     with UnitOfWork(deps, actor) as uow:
         rec = open_record(uow, ref, ARRANGE_EVENT, ARRANGE, lock=True)
@@ -77,7 +114,8 @@ def confirm(
                 en=f"record {rec.archival_code or rec.id} is not in the review queue",
             )
         description = current_description(rec)
-        year = int(str(description["metadata"].get("year") or rec.doc_date or "")[:4])
+        own = str(description["metadata"].get("year") or rec.doc_date or "")[:4]
+        year = _year(year, int(own) if own else None)
         placement = Placement(rec.fonds_code, rec.category_code, year, ret, org_code)
         piece, code = assign_code(uow.session, deps.code_format, placement)
         _arranged(description, actor, uow.at, placement, piece, code, reason, rec.version + 1)

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from dangan.metadata.dates import precision_of
 from dangan.policy.domain import SYSTEM
 from dangan.records.lookup import joined, refused, separated, visible
 from dangan.records.models import Record
@@ -54,6 +55,7 @@ def _hits(session: Session, page: SearchPage) -> list[dict[str, Any]]:
             "archival_code": rec.archival_code,
             "title": rec.title,
             "date": rec.doc_date,
+            "date_precision": precision_of(rec.doc_date),
             "document_number": rec.document_number,
             "score": round(h.score, 4),
             "snippet": h.snippet,
