@@ -18,10 +18,12 @@ import uvicorn
 from dangan.adapters.http import ApiOptions
 from dangan.bootstrap import Container
 from dangan.client import DanganApiError, DanganClient
+from dangan.core.errors import InvalidInputError
 from dangan.intake.callbacks import verify_notice
+from dangan.records.services import confirm, get_metadata, list_queue
 from dangan.web.app import create_app
 from tests.api.conftest import FAST, TestClient, bearer, body, meta, spool_entries
-from tests.archive_kit import NOTICE, counts, new_instance
+from tests.archive_kit import NOTICE, OPERATOR, archivist, counts, new_instance
 from tests.people_kit import issue_token
 
 URL = "/api/v1/submissions"
@@ -340,3 +342,73 @@ def test_bagit_zip_body_is_archived(
     assert r.json()["source"] == {"system": "oa", "id": "BAG-1"}
     assert r.json()["archival_code"]
     assert spool_entries(instance) == []
+
+
+def _submit_dated(api: TestClient, token: str, source_id: str, date: object) -> Any:
+    metadata = {k: v for k, v in NOTICE.items() if k != "date"}
+    if date is not None:
+        metadata["date"] = date
+    form = {"metadata": {**metadata}, "source_id": source_id}
+    return api.post(
+        URL,
+        headers=bearer(token),
+        data={"metadata": json.dumps(form, ensure_ascii=False)},
+        files=[("files", ("正文.txt", "各有关单位：请认真开展检查。".encode(), "text/plain"))],
+    )
+
+
+def test_year_only_date_is_archived_with_its_year_and_precision(
+    api: TestClient, token: str, instance: Container
+) -> None:
+    r = _submit_dated(api, token, "OA-Y", "2019年")
+    assert r.status_code == 201, r.text
+    receipt = r.json()
+    assert receipt["status"] == "archived"
+    assert receipt["archival_code"] == "Z109-WS·2019-D30-BGS-0001"  # 年度 from the year
+    details = get_metadata(instance, archivist(), receipt["record_id"])
+    assert details["date"] == "2019"
+    assert details["date_precision"] == "year"
+    assert details["metadata"]["date"] == "2019"
+    assert details["metadata"]["year"] == 2019
+    month = _submit_dated(api, token, "OA-M", "201905").json()
+    assert month["archival_code"] == "Z109-WS·2019-D30-BGS-0002"
+    shown = get_metadata(instance, archivist(), month["record_id"])
+    assert (shown["date"], shown["date_precision"]) == ("2019-05", "month")
+    bad = _submit_dated(api, token, "OA-B", "2019-02-30")
+    assert bad.status_code == 422
+    assert "date" in bad.text
+    assert "has no day 30" in bad.text
+
+
+def test_undated_submission_is_queued_with_its_reason_and_confirmed_with_a_year(
+    api: TestClient, token: str, instance: Container
+) -> None:
+    r = _submit_dated(api, token, "OA-U", "不详")
+    assert r.status_code == 201, r.text  # not refused
+    receipt = r.json()
+    assert receipt["status"] == "pending_review"
+    assert receipt["archival_code"] is None
+    absent = _submit_dated(api, token, "OA-U2", None)
+    assert absent.json()["status"] == "pending_review"
+    queue = {item["record_id"]: item for item in list_queue(instance, OPERATOR)}
+    item = queue[receipt["record_id"]]
+    assert item["date"] is None
+    assert item["date_precision"] is None
+    undated = item["reasons"][0]
+    assert undated["code"] == "undated"
+    assert "无日期" in undated["zh"]
+    assert "undated" in undated["en"]
+    # The schedule's own view is kept for the archivist.
+    assert any(x["code"] == "suggested_retention" for x in item["reasons"])
+
+    with pytest.raises(InvalidInputError) as no_year:
+        confirm(instance, archivist(), receipt["record_id"], retention="D30", org="BGS")
+    assert {(p.field, p.code) for p in no_year.value.problems} == {("year", "year_required")}
+    done = confirm(
+        instance, archivist(), receipt["record_id"], retention="D30", org="BGS", year=2018
+    )
+    assert done["archival_code"] == "Z109-WS·2018-D30-BGS-0001"
+    details = get_metadata(instance, archivist(), receipt["record_id"])
+    assert details["metadata"]["year"] == 2018
+    assert "date" not in details["metadata"]
+    assert receipt["record_id"] not in {i["record_id"] for i in list_queue(instance, OPERATOR)}
