@@ -42,11 +42,14 @@ def demo(
             task = bar.add_task("语料 corpus", total=total)
             report = load_corpus(deps, corpus, limit, progress=lambda n: bar.advance(task, n))
     console.print(
-        f"已归档 archived {report.archived}，待整理 queued {report.queued}，"
-        f"拒收 rejected {len(report.rejected)}，跳过 skipped {report.skipped}"
+        f"已归档 archived {report.archived}，待整理 queued {report.queued}"
+        f"（无日期 undated {report.undated}），拒收 rejected {len(report.rejected)}，"
+        f"未载入 not loaded {report.skipped}"
     )
+    for line in report.summary():
+        console.print(f"  未载入 not loaded — {line}", highlight=False, markup=False, emoji=False)
     for line in report.rejected[:10]:
-        console.print(f"  拒收 rejected: {line}", highlight=False)
+        console.print(f"  拒收 rejected: {line}", highlight=False, markup=False, emoji=False)
 
 
 def rebuild(

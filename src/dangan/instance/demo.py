@@ -49,16 +49,43 @@ DOC_TYPES = {
 }
 
 
+# Why a document was not loaded (besides a refusal, reported as "rejected:<problem code>").
+NO_TEXT = "no_text"  # a metadata-only line: nothing to archive
+ALREADY_LOADED = "already_loaded"  # archived by an earlier run
+
+
 @dataclass
 class LoadReport:
+    """What a load did. Every document not loaded is in `not_loaded`, by reason."""
+
     archived: int = 0
     queued: int = 0
+    undated: int = 0  # of `queued`: no date, an archivist gives the year
     rejected: list[str] = field(default_factory=list)
-    skipped: int = 0
+    not_loaded: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def skipped(self) -> int:
+        return sum(len(names) for names in self.not_loaded.values())
+
+    def skip(self, reason: str, name: str) -> None:
+        self.not_loaded.setdefault(reason, []).append(name)
+
+    def summary(self, first: int = 5) -> list[str]:
+        """One line per reason: its count and the first few documents."""
+        return [
+            f"{reason}: {len(names)} — {', '.join(names[:first])}"
+            + (" …" if len(names) > first else "")
+            for reason, names in sorted(self.not_loaded.items())
+        ]
 
 
-def corpus_documents(corpus: Path, limit: int | None = None) -> Iterator[dict[str, Any]]:
-    """Full-text documents from ../shared/data/corpus (*.jsonl.gz), source by source."""
+def corpus_documents(
+    corpus: Path, limit: int | None = None, report: LoadReport | None = None
+) -> Iterator[dict[str, Any]]:
+    """Documents from ../shared/data/corpus (*.jsonl.gz), source by source.
+
+    A document without text is not yielded; it is counted in `report` (`no_text`)."""
     n = 0
     for name in CORPUS_FILES:
         path = corpus / f"{name}.jsonl.gz"
@@ -68,6 +95,8 @@ def corpus_documents(corpus: Path, limit: int | None = None) -> Iterator[dict[st
             for line in fh:
                 doc = json.loads(line)
                 if not doc.get("text"):
+                    if report is not None:
+                        report.skip(NO_TEXT, str(doc.get("id") or f"{name}:{n}"))
                     continue
                 yield doc
                 n += 1
@@ -75,17 +104,19 @@ def corpus_documents(corpus: Path, limit: int | None = None) -> Iterator[dict[st
                     return
 
 
-def corpus_metadata(doc: dict[str, Any]) -> dict[str, Any] | None:
-    """Map a corpus document onto DA/T 46 keys; None when its date is not a full date."""
-    date = str(doc.get("date") or "")
-    if len(date) != 10:
-        return None
+def corpus_metadata(doc: dict[str, Any]) -> dict[str, Any]:
+    """Map a corpus document onto DA/T 46 keys.
+
+    The date goes as it is: a full date, a year only ("2025"), or none ("") — the undated
+    document is queued for review by archiving, not dropped here."""
     meta: dict[str, Any] = {
         "title": doc["title"].strip(),
         "author": doc.get("org") or "未知",
-        "date": date,
         "security_classification": "公开",
     }
+    date = str(doc.get("date") or "").strip()
+    if date:
+        meta["date"] = date
     if doc.get("doc_number"):
         meta["document_number"] = doc["doc_number"]
     if doc.get("doc_type_std") in DOC_TYPES:
@@ -109,17 +140,22 @@ def _archive(c: IntakeDeps, sub: Submission, report: LoadReport) -> None:
             )
         )
     if seen is not None:  # loaded by an earlier run; generated DOCX bytes are not reproducible
-        report.skipped += 1
+        report.skip(ALREADY_LOADED, sub.source_id)
         return
     try:
         receipt = submit(c, Actor.system(sub.source_system, {"submit"}), sub).receipt or {}
     except DanganError as exc:
-        report.rejected.append(f"{sub.source_id}: [{exc.code}] {exc.en}")
+        codes = sorted({f"{p.field}:{p.code}" for p in exc.problems}) or [exc.code]
+        report.skip(f"rejected:{','.join(codes)}", sub.source_id)
+        said = "; ".join(p.en for p in exc.problems) or exc.en
+        report.rejected.append(f"{sub.source_id}: [{exc.code}] {said}")
         return
     if receipt.get("archival_code"):
         report.archived += 1
     else:
         report.queued += 1
+        if "date" not in sub.metadata:
+            report.undated += 1
 
 
 def load_samples(
@@ -141,14 +177,10 @@ def load_corpus(
 ) -> LoadReport:
     inbox = c.settings.resolved_data_dir / "inbox" / "corpus"
     report = LoadReport()
-    for doc in corpus_documents(corpus, limit):
-        meta = corpus_metadata(doc)
-        if meta is None:
-            report.skipped += 1
-        else:
-            path = write_corpus_file(inbox, doc)
-            sub = Submission("corpus", doc["id"], meta, [IncomingFile(path, path.name)])
-            _archive(c, sub, report)
+    for doc in corpus_documents(corpus, limit, report):
+        path = write_corpus_file(inbox, doc)
+        sub = Submission("corpus", doc["id"], corpus_metadata(doc), [IncomingFile(path, path.name)])
+        _archive(c, sub, report)
         if progress:
             progress(1)
     return report
