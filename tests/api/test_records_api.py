@@ -153,11 +153,13 @@ def test_browse_shows_exactly_what_the_policy_allows(world: World, who: str) -> 
         got = {f["value"]: f["count"] for f in page["facets"][facet]}
         assert got == dict(want), facet
     item = next(i for i in page["items"] if i["record_id"] == world.rec["a_open"])
+    assert item["date_precision"] == "day"
     assert set(item) == {
         "record_id",
         "archival_code",
         "title",
         "date",
+        "date_precision",
         "author",
         "security_classification",
     }

@@ -30,7 +30,15 @@ def test_search_counts_and_returns_only_visible_hits(world: World, who: str) -> 
     found = r.json()
     assert {h["record_id"] for h in found["hits"]} == ids(world, EXPECTED[who])
     assert found["total"] == len(EXPECTED[who])
-    assert set(found["hits"][0]) == {"record_id", "archival_code", "title", "date", "snippet"}
+    assert set(found["hits"][0]) == {
+        "record_id",
+        "archival_code",
+        "title",
+        "date",
+        "date_precision",
+        "snippet",
+    }
+    assert found["hits"][0]["date_precision"] == "day"
     # paging keeps the total of visible hits only
     page = world.get(who, URL, params={"q": "安全生产", "limit": 1, "offset": 1}).json()
     assert page["total"] == len(EXPECTED[who])
