@@ -156,7 +156,7 @@ class DanganSystem:
             rows = session.execute(
                 select(Record.id, Record.source_id).where(Record.source_system == "corpus")
             )
-            self.ids = {rid: sid for rid, sid in rows}
+            self.ids = {str(rid): str(sid) for rid, sid in rows}
 
     def search(self, query: str) -> list[str]:
         from dangan.core.errors import DanganError
@@ -283,7 +283,9 @@ def main() -> None:
     if args.misses:
         for row in result["queries"]:
             if row["dangan"]["rank"] is None:
-                print(f"  miss {row['id']:<10} {row['type']:<17} {row['query']}  bm25={row['bm25']}")
+                print(
+                    f"  miss {row['id']:<10} {row['type']:<17} {row['query']}  bm25={row['bm25']}"
+                )
     if args.json:
         args.json.write_text(json.dumps(report, ensure_ascii=False, indent=2), "utf-8")
 

@@ -25,8 +25,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from search_quality import DEFAULT_CORPUS, load_corpus_docs
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.search_quality import DEFAULT_CORPUS, load_corpus_docs
 
 TYPES = (
     "title_fragment",

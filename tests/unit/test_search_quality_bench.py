@@ -1,4 +1,4 @@
-"""The search-quality bench's query set stays valid and its metrics stay right (no corpus needed)."""
+"""The search-quality bench: its query set stays valid, its metrics right (no corpus needed)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import json
 from collections import Counter
 
 import pytest
-
 from bench.search_quality import DEFAULT_QUERIES, QUERY_TYPES, rank_of, summarise
 
 FIELDS = {"id", "query", "type", "target", "source", "note"}
