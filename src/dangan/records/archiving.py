@@ -27,7 +27,7 @@ from dangan.core.clock import iso
 from dangan.core.errors import ConflictError, InvalidInputError, Problem
 from dangan.integrity.domain import ReceiptFacts, receipt_report
 from dangan.metadata import classify, validate
-from dangan.metadata.retention import undated
+from dangan.metadata.undated import undated
 from dangan.metadata.values import display_value
 from dangan.policy.domain import SUBMIT
 from dangan.records.domain import (
