@@ -26,17 +26,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.search_quality import DEFAULT_CORPUS, load_corpus_docs
+from bench.search_quality import DEFAULT_CORPUS, QUERY_TYPES, load_corpus_docs
 
-TYPES = (
-    "title_fragment",
-    "paraphrase",
-    "facets",
-    "doc_number_loose",
-    "body_fact",
-    "typo",
-    "abbreviation",
-)
+TYPES = QUERY_TYPES
 # Long forms with a short form agency staff type instead.
 ABBREVIATED = (
     "国家发展和改革委员会",
