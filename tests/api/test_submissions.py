@@ -404,6 +404,14 @@ def test_undated_submission_is_queued_with_its_reason_and_confirmed_with_a_year(
     with pytest.raises(InvalidInputError) as no_year:
         confirm(instance, archivist(), receipt["record_id"], retention="D30", org="BGS")
     assert {(p.field, p.code) for p in no_year.value.problems} == {("year", "year_required")}
+    for absurd in (0, 10000):
+        with pytest.raises(InvalidInputError) as bad_year:
+            confirm(
+                instance, archivist(), receipt["record_id"], retention="D30", org="BGS", year=absurd
+            )
+        assert {(p.field, p.code) for p in bad_year.value.problems} == {("year", "bad_year")}
+    # refused confirmations change nothing: still queued, still without a code
+    assert receipt["record_id"] in {i["record_id"] for i in list_queue(instance, OPERATOR)}
     done = confirm(
         instance, archivist(), receipt["record_id"], retention="D30", org="BGS", year=2018
     )

@@ -36,6 +36,7 @@ from dangan.records.domain import (
     file_entry,
     record_id_for,
     submission_digest,
+    year_of,
 )
 from dangan.records.locks import source_lock
 from dangan.records.models import (
@@ -166,7 +167,7 @@ def _prepare(
     fonds = sub.fonds or deps.settings.default_fonds
     record_id = record_id_for(sub.source_system, sub.source_id)
     result = classify(deps.schedule, metadata)
-    year = year_of(metadata)
+    year = year_of(metadata.get("year"), metadata.get("date"))
     if year is None:  # undated: an archivist gives the year when confirming
         result = undated(result)
     placement = None
@@ -183,12 +184,6 @@ def _prepare(
         placement=placement,
         replica_counts=stage_content(deps.roots, record_id, sub.files, facts),
     )
-
-
-def year_of(metadata: dict[str, Any]) -> int | None:
-    """年度: given, or the year of 日期 at any precision; None for an undated record."""
-    given = metadata.get("year") or str(metadata.get("date") or "")[:4]
-    return int(str(given)) if given else None
 
 
 def _unstage_unless_committed(deps: RecordsDeps, record_id: str) -> None:

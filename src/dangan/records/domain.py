@@ -214,3 +214,10 @@ def unrecorded_version(version: int) -> LedgerFinding:
         f"第 {version} 版在数据库的账本中没有记录它的事件",
         f"version {version} has no event recording it in the database's ledger",
     )
+
+
+def year_of(year: object, date: object) -> int | None:
+    """年度: given, or the year of 日期 at any precision (2019, 2019-05, 2019-05-17); None for
+    an undated record."""
+    given = year or str(date or "")[:4]
+    return int(str(given)) if given else None

@@ -12,6 +12,7 @@ and the proof view.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,13 +105,18 @@ def check_record_events(session: Session, ledger: Ledger, links: RecordLinks) ->
     return out
 
 
-def check_event(
-    session: Session, ledger: Ledger, record_id: str, seq: int, text: str
+def check_event(  # noqa: PLR0917 - one event and what it must be
+    session: Session,
+    ledger: Ledger,
+    record_id: str,
+    seq: int,
+    text: str,
+    kinds: Collection[str] | None = None,
 ) -> list[LedgerFinding]:
-    """One of the record's events as the proof view hands it out: its leaf, that it names
-    the record, and its proof."""
+    """One of the record's events (as the proof view hands it out): its leaf, that it names
+    the record (with `kinds`: as one of those events), and its proof."""
     found = _leaf_findings(session, ledger, seq, text)
-    found += event_findings(seq, text, record_id)
+    found += event_findings(seq, text, record_id, kinds)
     found += _proof_findings(session, ledger, seq)
     return found
 
@@ -164,9 +170,9 @@ def _check_position(  # noqa: PLR0917 - one position and what is known of it
 ) -> list[LedgerFinding]:
     if text is None:
         return [missing_entry(seq)]
-    found = _leaf_findings(session, ledger, seq, text)
-    found += event_findings(seq, text, links.record_id, PLACING if linked else CHANGING)
-    found += _proof_findings(session, ledger, seq)
+    found = check_event(
+        session, ledger, links.record_id, seq, text, PLACING if linked else CHANGING
+    )
     given = (links.receipt or {}).get("ledger") or {}
     if given.get("seq") == seq and given.get("event") != text:
         found.append(

@@ -16,6 +16,7 @@ from dangan.arrangement.numbering import Placement, assign_code
 from dangan.core.clock import iso
 from dangan.core.errors import ConflictError, InvalidInputError, Problem
 from dangan.policy.domain import ARRANGE
+from dangan.records.domain import year_of
 from dangan.records.lookup import open_record
 from dangan.records.models import STATUS_ARCHIVED, STATUS_PENDING
 from dangan.records.outbox import drain_outbox
@@ -114,8 +115,7 @@ def confirm(
                 en=f"record {rec.archival_code or rec.id} is not in the review queue",
             )
         description = current_description(rec)
-        own = str(description["metadata"].get("year") or rec.doc_date or "")[:4]
-        year = _year(year, int(own) if own else None)
+        year = _year(year, year_of(description["metadata"].get("year"), rec.doc_date))
         placement = Placement(rec.fonds_code, rec.category_code, year, ret, org_code)
         piece, code = assign_code(uow.session, deps.code_format, placement)
         _arranged(description, actor, uow.at, placement, piece, code, reason, rec.version + 1)
